@@ -1,0 +1,173 @@
+package arena
+
+import "fmt"
+
+// Ring allocates variable-length records in FIFO order over a fixed byte
+// slice. The zero value is an empty ring of size zero; use NewRing.
+//
+// Records are identified by their offset. The owner must reclaim records in
+// the order they were allocated, passing each one's size, because the ring
+// stores no per-record bookkeeping.
+//
+// Ring is not safe for concurrent use.
+type Ring struct {
+	buf  []byte
+	head int // offset of the oldest record
+	tail int // offset where the next record goes
+	used int // bytes between head and tail, padding included
+	// padAt is where the padding run before the end begins, or len(buf)
+	// when there is none. Padding exists only while the tail has wrapped
+	// and the head has not.
+	padAt int
+}
+
+// NewRing returns an empty ring over buf. The ring owns buf from then on.
+func NewRing(buf []byte) Ring {
+	return Ring{buf: buf, padAt: len(buf)}
+}
+
+// Size returns the ring's capacity in bytes.
+func (r *Ring) Size() int { return len(r.buf) }
+
+// Used returns the bytes held between head and tail, padding included.
+func (r *Ring) Used() int { return r.used }
+
+// Padding returns the bytes currently lost to the padding run.
+func (r *Ring) Padding() int { return len(r.buf) - r.padAt }
+
+// Head returns the offset of the oldest record, or false when the ring is
+// empty.
+func (r *Ring) Head() (int, bool) {
+	return r.head, r.used > 0
+}
+
+// Tail returns the offset where the next record would start if it fits.
+func (r *Ring) Tail() int { return r.tail }
+
+// Bytes returns the n bytes at off. The slice aliases the ring.
+func (r *Ring) Bytes(off, n int) []byte { return r.buf[off : off+n : off+n] }
+
+// Alloc takes n contiguous bytes at the tail without reclaiming anything and
+// returns their offset. When the bytes before the end are too few it turns
+// them into padding and wraps, since they could not hold this record anyway.
+// It returns false when the free space at the tail is too small: the owner
+// must reclaim the head and try again. n must be positive and at most Size.
+func (r *Ring) Alloc(n int) (int, bool) {
+	if r.used == 0 {
+		// Starting over at zero keeps an emptied ring from padding early.
+		r.head, r.tail, r.padAt = 0, 0, len(r.buf)
+	}
+	if r.tail > r.head || r.used == 0 {
+		// Free space is [tail, end) and [0, head).
+		if len(r.buf)-r.tail >= n {
+			return r.take(n), true
+		}
+		r.padAt = r.tail
+		r.used += len(r.buf) - r.tail
+		r.tail = 0
+	}
+	// Free space is [tail, head).
+	if r.head-r.tail >= n {
+		return r.take(n), true
+	}
+	return 0, false
+}
+
+func (r *Ring) take(n int) int {
+	off := r.tail
+	r.tail += n
+	r.used += n
+	if r.tail == len(r.buf) {
+		r.tail = 0
+	}
+	return off
+}
+
+// Reclaim releases the oldest record, whose size is n. Its bytes stay
+// readable until the space is allocated again.
+func (r *Ring) Reclaim(n int) {
+	r.head += n
+	r.used -= n
+	if r.head == r.padAt {
+		r.used -= len(r.buf) - r.padAt
+		r.padAt = len(r.buf)
+		r.head = 0
+	} else if r.head == len(r.buf) {
+		r.head = 0
+	}
+}
+
+// Recycle moves the oldest record, of size n, to the tail and returns its
+// new offset. It never fails: the space the record leaves at the head is
+// always enough to take it again, after at most one wrap.
+func (r *Ring) Recycle(n int) int {
+	src := r.head
+	r.Reclaim(n)
+	dst, ok := r.Alloc(n)
+	if !ok {
+		panic("arena: Recycle found no room for the record it freed")
+	}
+	if dst != src {
+		copy(r.buf[dst:dst+n], r.buf[src:src+n])
+	}
+	return dst
+}
+
+// Reset empties the ring.
+func (r *Ring) Reset() {
+	r.head, r.tail, r.used, r.padAt = 0, 0, 0, len(r.buf)
+}
+
+// Walk calls fn with the offset of every record from head to tail, in
+// allocation order. size reports a record's length from its bytes. Walk is
+// for invariant checks: it returns an error when the records do not tile the
+// used space exactly.
+func (r *Ring) Walk(size func(off int) int, fn func(off, n int)) error {
+	if err := r.checkBounds(); err != nil {
+		return err
+	}
+	off, remaining := r.head, r.used
+	for remaining > 0 {
+		if off == r.padAt {
+			remaining -= len(r.buf) - r.padAt
+			off = 0
+			continue
+		}
+		n := size(off)
+		if n <= 0 || off+n > len(r.buf) || n > remaining {
+			return fmt.Errorf("arena: record at %d has size %d with %d bytes left to walk", off, n, remaining)
+		}
+		fn(off, n)
+		off += n
+		remaining -= n
+		if off == len(r.buf) {
+			off = 0
+		}
+	}
+	if off != r.tail {
+		return fmt.Errorf("arena: walk ended at %d, tail is %d", off, r.tail)
+	}
+	return nil
+}
+
+func (r *Ring) checkBounds() error {
+	size := len(r.buf)
+	switch {
+	case r.used < 0 || r.used > size:
+		return fmt.Errorf("arena: used %d outside [0, %d]", r.used, size)
+	case r.head < 0 || r.head >= max(size, 1) || r.tail < 0 || r.tail >= max(size, 1):
+		return fmt.Errorf("arena: head %d or tail %d outside ring of %d", r.head, r.tail, size)
+	case r.padAt < 0 || r.padAt > size:
+		return fmt.Errorf("arena: padding start %d outside ring of %d", r.padAt, size)
+	case r.padAt < size && !(r.tail <= r.head && r.head < r.padAt):
+		return fmt.Errorf("arena: padding at %d while head %d and tail %d are not wrapped", r.padAt, r.head, r.tail)
+	}
+	span := r.tail - r.head
+	if span < 0 || (span == 0 && r.used > 0) {
+		span += size
+	}
+	if span != r.used {
+		return fmt.Errorf("arena: head %d to tail %d spans %d bytes, used says %d", r.head, r.tail, span, r.used)
+	}
+	return nil
+}

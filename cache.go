@@ -1,0 +1,239 @@
+package ringcache
+
+import (
+	"fmt"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/ringcache/ringcache/arena"
+	"github.com/ringcache/ringcache/evict"
+	"github.com/ringcache/ringcache/shard"
+	"github.com/ringcache/ringcache/ttl"
+)
+
+// Cache is a sharded byte cache with a fixed memory budget. Create one with
+// New; all methods are safe for concurrent use.
+type Cache struct {
+	shards     []paddedShard
+	shift      uint // a hash's top bits pick its shard: h >> shift
+	clock      *ttl.Clock
+	ownClock   bool
+	defaultTTL time.Duration
+	maxEntry   int
+	capacity   int64
+
+	closeMu sync.Mutex
+	region  *arena.Region // nil once closed
+}
+
+// paddedShard keeps neighbouring shards' locks off each other's cache lines.
+type paddedShard struct {
+	shard.Shard
+	_ [128 - unsafe.Sizeof(shard.Shard{})%128]byte
+}
+
+// New returns a cache holding at most cfg.Capacity bytes. It maps all of
+// the memory up front (pages are committed by the OS as they are first
+// written) and fails with ErrInvalidCapacity, ErrInvalidConfig or
+// ErrInvalidTTL for an unusable Config.
+func New(cfg Config) (*Cache, error) {
+	l, err := cfg.layout()
+	if err != nil {
+		return nil, err
+	}
+	region, err := arena.NewRegion(l.shards * l.shardBytes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidCapacity, err)
+	}
+	c := &Cache{
+		shards:     make([]paddedShard, l.shards),
+		shift:      uint(64 - bitsFor(l.shards)),
+		clock:      cfg.Clock,
+		defaultTTL: cfg.DefaultTTL,
+		capacity:   cfg.Capacity,
+		region:     region,
+	}
+	mem := region.Bytes()
+	for i := range c.shards {
+		part := mem[i*l.shardBytes : (i+1)*l.shardBytes : (i+1)*l.shardBytes]
+		if err := c.shards[i].Init(part, l.avgEntry, evict.SecondChance{}); err != nil {
+			_ = region.Free()
+			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		}
+	}
+	c.maxEntry = c.shards[0].MaxPayload()
+	if c.clock == nil {
+		c.clock, c.ownClock = ttl.NewClock(), true
+	}
+	return c, nil
+}
+
+func bitsFor(n int) int {
+	b := 0
+	for 1<<b < n {
+		b++
+	}
+	return b
+}
+
+func (c *Cache) shardFor(h uint64) *shard.Shard { return &c.shards[h>>c.shift].Shard }
+
+// MaxEntrySize returns the largest len(key)+len(value) the cache stores: a
+// quarter of a shard's ring, and at most 16 MiB - 1.
+func (c *Cache) MaxEntrySize() int { return c.maxEntry }
+
+// Set stores value under key with Config.DefaultTTL, replacing any earlier
+// value. See SetWithTTL.
+func (c *Cache) Set(key, value []byte) error {
+	return c.set(key, value, c.defaultTTL)
+}
+
+// SetWithTTL stores value under key, expiring after ttl (0 = never),
+// replacing any earlier value at once for every reader. The cache copies
+// both slices. TTLs are rounded up to whole milliseconds, and an expiry
+// more than about 34 years after New is clamped to that limit.
+//
+// Errors: ErrInvalidTTL for a negative ttl, ErrKeyTooLarge, ErrEntryTooLarge
+// (see MaxEntrySize), ErrClosed. A failed Set leaves any earlier value in
+// place. A successful one may evict other entries to make room.
+func (c *Cache) SetWithTTL(key, value []byte, ttl time.Duration) error {
+	return c.set(key, value, ttl)
+}
+
+func (c *Cache) set(key, value []byte, d time.Duration) error {
+	if d < 0 {
+		return ErrInvalidTTL
+	}
+	h := shard.Hash(key)
+	now := c.clock.Now()
+	return c.shardFor(h).Set(h, key, value, now, ttl.Stamp(now, d))
+}
+
+// Get appends the value stored under key to dst and returns it with true,
+// or returns dst unchanged with false on a miss. It does not allocate when
+// dst has room for the value. After Close every Get misses.
+func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
+	h := shard.Hash(key)
+	return c.shardFor(h).Get(dst, h, key, c.clock.Now())
+}
+
+// GetFunc calls fn with the value stored under key and reports whether it
+// did. The slice aliases cache memory: it is valid only until fn returns,
+// must not be modified, and fn must not call the cache (its shard is locked
+// while fn runs). A nil fn makes GetFunc a counted lookup.
+func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
+	if fn == nil {
+		fn = func([]byte) {}
+	}
+	h := shard.Hash(key)
+	return c.shardFor(h).View(h, key, c.clock.Now(), fn)
+}
+
+// Has reports whether key holds a live entry. It neither counts as a hit
+// or miss nor marks the entry as recently used.
+func (c *Cache) Has(key []byte) bool {
+	h := shard.Hash(key)
+	return c.shardFor(h).Has(h, key, c.clock.Now())
+}
+
+// Delete removes key and reports whether it held a live entry.
+func (c *Cache) Delete(key []byte) bool {
+	h := shard.Hash(key)
+	return c.shardFor(h).Delete(h, key, c.clock.Now())
+}
+
+// TTL returns the time key's entry has left to live, rounded to the
+// clock's millisecond, and true; zero with true means the entry never
+// expires. A missing or expired key returns false.
+func (c *Cache) TTL(key []byte) (time.Duration, bool) {
+	h := shard.Hash(key)
+	now := c.clock.Now()
+	stamp, ok := c.shardFor(h).Expiry(h, key, now)
+	if !ok {
+		return 0, false
+	}
+	return ttl.Remaining(stamp, now), true
+}
+
+// Touch gives key's live entry a new lifetime of d from now (0 = never
+// expires) and reports whether there was one. A negative d changes nothing
+// and returns false.
+func (c *Cache) Touch(key []byte, d time.Duration) bool {
+	if d < 0 {
+		return false
+	}
+	h := shard.Hash(key)
+	now := c.clock.Now()
+	return c.shardFor(h).Touch(h, key, now, ttl.Stamp(now, d))
+}
+
+// Len returns the number of entries held. It can include entries whose TTL
+// has passed but that no operation has reclaimed yet; those are never
+// returned by any read.
+func (c *Cache) Len() int {
+	n := 0
+	for i := range c.shards {
+		n += c.shards[i].Len()
+	}
+	return n
+}
+
+// Stats are a cache's counters, summed over its shards. Counters only
+// grow (Clear keeps them); Entries, BytesUsed and Capacity describe the
+// present.
+type Stats struct {
+	Hits        uint64 // reads that returned a value
+	Misses      uint64 // reads that did not
+	Sets        uint64 // successful writes
+	Deletes     uint64 // Deletes that removed a live entry
+	Overwrites  uint64 // writes that replaced a live entry
+	Evictions   uint64 // live entries dropped to make room
+	Expirations uint64 // entries dropped because their TTL had passed
+	Entries     uint64 // entries held, as Len
+	BytesUsed   uint64 // bytes those entries take: header, key, value, index slot
+	Capacity    uint64 // Config.Capacity
+}
+
+// Stats returns the cache's counters. It locks each shard in turn, briefly;
+// the figures of different shards may be a moment apart.
+func (c *Cache) Stats() Stats {
+	var sum shard.Stats
+	for i := range c.shards {
+		sum.Add(c.shards[i].Stats())
+	}
+	return Stats{
+		Hits: sum.Hits, Misses: sum.Misses, Sets: sum.Sets, Deletes: sum.Deletes,
+		Overwrites: sum.Overwrites, Evictions: sum.Evictions, Expirations: sum.Expirations,
+		Entries: sum.Entries, BytesUsed: sum.BytesUsed, Capacity: uint64(c.capacity),
+	}
+}
+
+// Clear removes every entry. Counters are kept.
+func (c *Cache) Clear() {
+	for i := range c.shards {
+		c.shards[i].Clear()
+	}
+}
+
+// Close releases the cache's memory and its clock (unless Config.Clock
+// supplied one). Afterwards reads miss and writes return ErrClosed; a
+// second Close returns ErrClosed.
+func (c *Cache) Close() error {
+	c.closeMu.Lock()
+	defer c.closeMu.Unlock()
+	if c.region == nil {
+		return ErrClosed
+	}
+	for i := range c.shards {
+		c.shards[i].Close()
+	}
+	// No shard touches the region any more: each checks its open flag
+	// under the lock Close just released.
+	err := c.region.Free()
+	c.region = nil
+	if c.ownClock {
+		c.clock.Stop()
+	}
+	return err
+}

@@ -1,0 +1,103 @@
+package ringcache
+
+import (
+	"fmt"
+	"math/bits"
+	"time"
+
+	"github.com/ringcache/ringcache/shard"
+	"github.com/ringcache/ringcache/ttl"
+)
+
+const (
+	// MinCapacity is the smallest Config.Capacity New accepts.
+	MinCapacity = 4 << 10
+	// MaxCapacity is the largest Config.Capacity New accepts.
+	MaxCapacity = 1 << 40
+	// MaxKeyLen is the longest key the cache stores.
+	MaxKeyLen = shard.MaxKeyLen
+	// DefaultShards is the shard count of a cache large enough to use it.
+	DefaultShards = 256
+	// DefaultAvgEntrySize is the Config.AvgEntrySize used when it is zero.
+	DefaultAvgEntrySize = 128
+
+	// minShardBytes is the smallest shard the default shard count makes:
+	// below it, fewer shards keep entries up to a quarter of a shard large.
+	minShardBytes = 256 << 10
+	maxShards     = 1 << 16
+	// maxShardBytes keeps ring offsets within 32 bits.
+	maxShardBytes = 4<<30 - 64
+)
+
+// Config sets up a Cache. The zero value of every field but Capacity is a
+// sensible default.
+type Config struct {
+	// Capacity is the cache's memory in bytes: ring arenas, index and
+	// per-entry metadata, all of it. It is allocated once by New, outside
+	// the Go heap where the OS allows, and is never exceeded. Required,
+	// from MinCapacity to MaxCapacity.
+	Capacity int64
+
+	// Shards is the number of independently locked partitions: a power of
+	// two up to 65,536. Zero picks DefaultShards, or fewer when that would
+	// make shards smaller than 256 KiB. An entry can take at most a quarter
+	// of a shard, so fewer shards admit larger entries.
+	Shards int
+
+	// DefaultTTL is the lifetime Set gives entries. Zero means entries do
+	// not expire; negative is ErrInvalidTTL.
+	DefaultTTL time.Duration
+
+	// AvgEntrySize is the expected average of len(key)+len(value). It
+	// splits each shard between index slots and ring bytes so that a cache
+	// full of such entries runs out of both at once. Entries much smaller
+	// than this leave ring space unused (the index fills first); much
+	// larger ones leave index slots unused. Zero means DefaultAvgEntrySize.
+	AvgEntrySize int
+
+	// Clock is the time source for expiry. Nil gives the cache its own
+	// ticking clock, stopped by Close. Tests pass ttl.NewManualClock() to
+	// control time; a shared clock is never stopped by the cache.
+	Clock *ttl.Clock
+}
+
+// layout is a validated Config resolved to the numbers New builds from.
+type layout struct {
+	shards     int
+	shardBytes int
+	avgEntry   int
+}
+
+func (cfg *Config) layout() (layout, error) {
+	if cfg.Capacity < MinCapacity || cfg.Capacity > MaxCapacity {
+		return layout{}, fmt.Errorf("%w: %d bytes, want %d to %d", ErrInvalidCapacity, cfg.Capacity, MinCapacity, int64(MaxCapacity))
+	}
+	if cfg.DefaultTTL < 0 {
+		return layout{}, fmt.Errorf("%w: DefaultTTL %v is negative", ErrInvalidTTL, cfg.DefaultTTL)
+	}
+	if cfg.AvgEntrySize < 0 || cfg.AvgEntrySize > shard.MaxKeyLen+shard.MaxValueLen {
+		return layout{}, fmt.Errorf("%w: AvgEntrySize %d", ErrInvalidConfig, cfg.AvgEntrySize)
+	}
+	l := layout{shards: cfg.Shards, avgEntry: cfg.AvgEntrySize}
+	if l.avgEntry == 0 {
+		l.avgEntry = DefaultAvgEntrySize
+	}
+	switch {
+	case l.shards == 0:
+		l.shards = DefaultShards
+		for l.shards > 1 && cfg.Capacity/int64(l.shards) < minShardBytes {
+			l.shards /= 2
+		}
+	case l.shards < 0 || l.shards > maxShards || bits.OnesCount(uint(l.shards)) != 1:
+		return layout{}, fmt.Errorf("%w: Shards %d is not a power of two from 1 to %d", ErrInvalidConfig, cfg.Shards, maxShards)
+	}
+	per := cfg.Capacity / int64(l.shards) &^ 7 // 8-byte aligned index per shard
+	if per < shard.MinSize {
+		return layout{}, fmt.Errorf("%w: %d shards leave %d bytes each, want at least %d", ErrInvalidConfig, l.shards, per, shard.MinSize)
+	}
+	if per > maxShardBytes {
+		return layout{}, fmt.Errorf("%w: %d shards leave %d bytes each, more than %d: use more shards", ErrInvalidConfig, l.shards, per, int64(maxShardBytes))
+	}
+	l.shardBytes = int(per)
+	return l, nil
+}

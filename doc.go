@@ -1,0 +1,20 @@
+// Package ringcache is an in-process cache of byte keys and byte values
+// that keeps its data in preallocated rings outside the Go heap, so millions
+// of entries add nothing to garbage-collection work.
+//
+// A [Cache] is split into shards, each guarded by its own mutex and owning a
+// fixed slice of one memory region mapped at [New]. Within a shard, entries
+// are appended to a byte ring and found through a fixed open-addressing
+// index; nothing grows after New, and Config.Capacity bounds all of it:
+// ring bytes, index and per-entry metadata. When a shard runs out of ring
+// space or index slots it evicts its oldest entries, sparing once those read
+// since they were written (second chance).
+//
+// Reads copy the value into a caller's buffer ([Cache.Get]) or show it to a
+// callback under the shard lock ([Cache.GetFunc]); neither allocates. Every
+// method is safe for concurrent use, including after [Cache.Close], when
+// writes fail with [ErrClosed] and reads miss.
+//
+// Expiry uses a coarse millisecond clock (package ttl) read with one atomic
+// load; an entry whose TTL has passed on that clock is never returned.
+package ringcache

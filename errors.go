@@ -1,0 +1,28 @@
+package ringcache
+
+import (
+	"errors"
+
+	"github.com/ringcache/ringcache/shard"
+)
+
+// Errors returned by the cache. Test for them with errors.Is: some are
+// wrapped with details.
+var (
+	// ErrClosed is returned by writes to a cache after Close, and by a
+	// second Close.
+	ErrClosed = shard.ErrClosed
+	// ErrKeyTooLarge is returned for keys longer than MaxKeyLen.
+	ErrKeyTooLarge = shard.ErrKeyTooLarge
+	// ErrEntryTooLarge is returned when a key and value together exceed
+	// Cache.MaxEntrySize.
+	ErrEntryTooLarge = shard.ErrEntryTooLarge
+	// ErrInvalidTTL is returned for negative TTLs.
+	ErrInvalidTTL = errors.New("ringcache: invalid TTL")
+	// ErrInvalidCapacity is returned by New when Config.Capacity is outside
+	// [MinCapacity, MaxCapacity] or the memory cannot be mapped.
+	ErrInvalidCapacity = errors.New("ringcache: invalid capacity")
+	// ErrInvalidConfig is returned by New for any other unusable Config
+	// field; the message names it.
+	ErrInvalidConfig = errors.New("ringcache: invalid config")
+)

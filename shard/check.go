@@ -1,0 +1,89 @@
+package shard
+
+import "fmt"
+
+// Check verifies the shard's invariants and returns the first one broken:
+//
+//   - the ring's records tile its used bytes exactly, each with a
+//     well-formed header no larger than the largest record Set accepts;
+//   - every slot points at the start of a live record whose key hashes to
+//     the slot's tag, and is reachable from its home slot without crossing
+//     an empty slot;
+//   - every live record is indexed by exactly one slot, and dead records by
+//     none;
+//   - the live count and byte count match the records, and the live count
+//     stays within the index's load limit.
+//
+// It takes the shard lock and allocates; it is meant for tests and fuzzers.
+func (s *Shard) Check() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.open {
+		if s.live != 0 || s.slots != nil || s.ring.Size() != 0 {
+			return fmt.Errorf("shard: closed shard still holds %d entries or its memory", s.live)
+		}
+		return nil
+	}
+	ringSize := s.ring.Size()
+	live := map[int]int{} // offset -> size of live records
+	liveBytes := 0
+	var bad error
+	err := s.ring.Walk(func(off int) int {
+		if off+HeaderSize > ringSize {
+			return -1
+		}
+		return recordSize(s.ring.Bytes(off, HeaderSize))
+	}, func(off, n int) {
+		if n > s.maxRecord && bad == nil {
+			bad = fmt.Errorf("shard: record at %d is %d bytes, over the %d-byte limit", off, n, s.maxRecord)
+		}
+		if s.ring.Bytes(off, HeaderSize)[11]&flagDead == 0 {
+			live[off] = n
+			liveBytes += n
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("shard: %w", err)
+	}
+	if bad != nil {
+		return bad
+	}
+	indexed := 0
+	for i, v := range s.slots {
+		if v == 0 {
+			continue
+		}
+		indexed++
+		off, tag := slotOffset(v), uint32(v>>32)
+		n, ok := live[off]
+		if !ok {
+			return fmt.Errorf("shard: slot %d points at %d, which is not a live record", i, off)
+		}
+		delete(live, off) // a second slot pointing here will fail the lookup above
+		hd := readHeader(s.ring.Bytes(off, HeaderSize))
+		if hd.size() != n {
+			return fmt.Errorf("shard: record at %d changed size during the check", off)
+		}
+		if got := uint32(Hash(s.ring.Bytes(off+HeaderSize, hd.keyLen))); got != tag {
+			return fmt.Errorf("shard: slot %d has tag %#x, its key hashes to %#x", i, tag, got)
+		}
+		for j := s.home(tag); j != i; j = s.next(j) {
+			if s.slots[j] == 0 {
+				return fmt.Errorf("shard: slot %d is cut off from its home %d by empty slot %d", i, s.home(tag), j)
+			}
+		}
+	}
+	switch {
+	case len(live) != 0:
+		for off := range live {
+			return fmt.Errorf("shard: live record at %d has no slot", off)
+		}
+	case indexed != s.live:
+		return fmt.Errorf("shard: %d slots used, live count says %d", indexed, s.live)
+	case liveBytes != s.liveBytes:
+		return fmt.Errorf("shard: live records take %d bytes, count says %d", liveBytes, s.liveBytes)
+	case s.live > s.maxLive:
+		return fmt.Errorf("shard: %d live entries over the index limit %d", s.live, s.maxLive)
+	}
+	return nil
+}
