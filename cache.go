@@ -237,3 +237,16 @@ func (c *Cache) Close() error {
 	}
 	return err
 }
+
+// Check verifies the engine invariants of every shard (ring and index
+// agree, byte counts match, every index entry is reachable) and returns the
+// first violation. It locks each shard in turn and walks all its entries,
+// allocating as it goes: it is meant for tests and fuzzers, not hot paths.
+func (c *Cache) Check() error {
+	for i := range c.shards {
+		if err := c.shards[i].Check(); err != nil {
+			return fmt.Errorf("shard %d: %w", i, err)
+		}
+	}
+	return nil
+}

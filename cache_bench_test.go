@@ -1,0 +1,101 @@
+package ringcache_test
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ringcache/ringcache"
+)
+
+const benchKeys = 1 << 16
+
+// benchCache returns a cache holding benchKeys entries of 16-byte keys and
+// 128-byte values, and the keys.
+func benchCache(b *testing.B) (*ringcache.Cache, [][]byte) {
+	c := newCache(b, ringcache.Config{Capacity: 64 << 20})
+	keys := make([][]byte, benchKeys)
+	value := make([]byte, 128)
+	for i := range keys {
+		keys[i] = binary.BigEndian.AppendUint64(make([]byte, 8, 16), uint64(i)*0x9E3779B97F4A7C15)
+		if err := c.Set(keys[i], value); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return c, keys
+}
+
+func BenchmarkGet(b *testing.B) {
+	c, keys := benchCache(b)
+	dst := make([]byte, 0, 256)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		dst, _ = c.Get(dst[:0], keys[i&(benchKeys-1)])
+		i++
+	}
+}
+
+func BenchmarkGetFunc(b *testing.B) {
+	c, keys := benchCache(b)
+	n := 0
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		c.GetFunc(keys[i&(benchKeys-1)], func(v []byte) { n += len(v) })
+		i++
+	}
+}
+
+func BenchmarkSet(b *testing.B) {
+	c, keys := benchCache(b)
+	value := make([]byte, 128)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		_ = c.Set(keys[i&(benchKeys-1)], value)
+		i++
+	}
+}
+
+func BenchmarkSetEvicting(b *testing.B) {
+	c := newCache(b, ringcache.Config{Capacity: 4 << 20})
+	key := make([]byte, 16)
+	value := make([]byte, 128)
+	b.ReportAllocs()
+	i := uint64(0)
+	for b.Loop() {
+		binary.LittleEndian.PutUint64(key, i*0x9E3779B97F4A7C15)
+		_ = c.Set(key, value)
+		i++
+	}
+}
+
+// BenchmarkParallel runs a read/write mix from GOMAXPROCS*8 goroutines.
+func BenchmarkParallel(b *testing.B) {
+	for _, mix := range []struct {
+		name  string
+		reads int // out of 100
+	}{{"reads=100", 100}, {"reads=90", 90}, {"reads=50", 50}, {"reads=0", 0}} {
+		b.Run(mix.name, func(b *testing.B) {
+			c, keys := benchCache(b)
+			var seed atomic.Uint32
+			b.SetParallelism(8)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				value := make([]byte, 128)
+				dst := make([]byte, 0, 256)
+				i := seed.Add(0x9E3779B9) // distinct streams, or goroutines move in lockstep
+				for pb.Next() {
+					i = i*1664525 + 1013904223
+					k := keys[i>>16&(benchKeys-1)]
+					if int(i%100) < mix.reads {
+						dst, _ = c.Get(dst[:0], k)
+					} else {
+						_ = c.Set(k, value)
+					}
+				}
+			})
+		})
+	}
+}

@@ -1,0 +1,11 @@
+// Package fuzz holds native Go fuzz targets for ringcache's engine. Each
+// target decodes its input into a sequence of operations (set, set with
+// TTL, get, delete, touch, clock advance, clear), runs them against a shard
+// or a whole Cache and against a plain map model side by side, and after
+// every step checks the engine invariants of DESIGN.md: a read returns
+// exactly the last value written or misses, never an expired value, the
+// index and rings agree, and used bytes stay within capacity.
+//
+// `go test ./fuzz` replays the seed corpus in testdata; `go test -fuzz
+// FuzzShard ./fuzz` explores further.
+package fuzz

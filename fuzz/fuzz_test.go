@@ -1,0 +1,57 @@
+package fuzz
+
+import (
+	"testing"
+
+	"github.com/ringcache/ringcache"
+	"github.com/ringcache/ringcache/ttl"
+)
+
+// FuzzShard drives one small shard, so that every few operations wrap the
+// ring, evict, or fill the index. The first byte picks the shard's size and
+// its index sizing.
+func FuzzShard(f *testing.F) {
+	f.Add([]byte("\x00\x01\x00\x10\x00\x02\x01\x02\x01"))
+	f.Add([]byte("\x07\x00\x03\xff\x03\x01\x04\x10\x20\x06\x04\x30\x02\x04\x04\x03"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		size := 1024 << (data[0] % 4)         // 1 to 8 KiB
+		avgPayload := 8 << (data[0] >> 4 % 8) // 8 to 1024 bytes
+		clock := ttl.NewManualClock()
+		e, err := newShardEngine(size, avgPayload, clock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := run(data[1:], e, clock); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzCache drives a whole Cache of one to four shards through its public
+// API.
+func FuzzCache(f *testing.F) {
+	f.Add([]byte("\x00\x00\x01\x00\x10\x00\x02\x01\x02\x01"))
+	f.Add([]byte("\x02\x01\x05\x10\x01\x05\x20\x03\x06\x02\x05\x09\x02\x05"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) == 0 {
+			return
+		}
+		clock := ttl.NewManualClock()
+		c, err := ringcache.New(ringcache.Config{
+			Capacity:     int64(ringcache.MinCapacity) << (data[0] % 4),
+			Shards:       1 << (data[0] >> 4 % 3),
+			AvgEntrySize: 16 << (data[0] >> 6),
+			Clock:        clock,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		if err := run(data[1:], cacheEngine{c}, clock); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

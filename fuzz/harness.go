@@ -1,0 +1,210 @@
+package fuzz
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ringcache/ringcache"
+	"github.com/ringcache/ringcache/evict"
+	"github.com/ringcache/ringcache/shard"
+	"github.com/ringcache/ringcache/ttl"
+)
+
+// engine is what the harness drives: a shard or a whole cache, on a
+// manual clock.
+type engine interface {
+	set(key, value []byte, d time.Duration) error
+	get(key []byte) ([]byte, bool)
+	has(key []byte) bool
+	del(key []byte) bool
+	touch(key []byte, d time.Duration) bool
+	clear()
+	check() error
+	bytesUsed() int
+	capacity() int
+	maxPayload() int
+}
+
+// modelEntry is what the model knows of a key: the value last written and
+// its expiry on the manual clock.
+type modelEntry struct {
+	value  []byte
+	expiry int64
+}
+
+// keys are few and of varied lengths, the empty key included, so that
+// operations keep landing on entries that exist.
+var keys = func() [][]byte {
+	ks := [][]byte{{}}
+	for i := 1; i < 24; i++ {
+		ks = append(ks, bytes.Repeat([]byte{byte('a' + i)}, 1+i*i%37))
+	}
+	return ks
+}()
+
+// input reads operation fields from fuzz data, yielding zeros once empty.
+type input struct{ data []byte }
+
+func (in *input) byte() byte {
+	if len(in.data) == 0 {
+		return 0
+	}
+	b := in.data[0]
+	in.data = in.data[1:]
+	return b
+}
+
+func (in *input) u16() int { return int(in.byte()) | int(in.byte())<<8 }
+
+// run executes the operations encoded in data against e and the model and
+// returns the first broken invariant.
+func run(data []byte, e engine, clock *ttl.Clock) error {
+	in := &input{data: data}
+	model := map[string]modelEntry{}
+	live := func(k []byte) (modelEntry, bool) {
+		m, ok := model[string(k)]
+		return m, ok && !ttl.Expired(m.expiry, clock.Now())
+	}
+	for step := 0; len(in.data) > 0; step++ {
+		op, key := in.byte(), keys[int(in.byte())%len(keys)]
+		var err error
+		switch op % 8 {
+		case 0, 1: // set, possibly too large, possibly with a TTL
+			n := in.u16() % (e.maxPayload() + 64)
+			d := time.Duration(0)
+			if op%8 == 1 {
+				d = time.Duration(in.byte()) * time.Millisecond
+			}
+			value := valueFor(step, n)
+			err = e.set(key, value, d)
+			switch {
+			case len(key)+len(value) > e.maxPayload():
+				if !errors.Is(err, ringcache.ErrEntryTooLarge) {
+					return fmt.Errorf("step %d: set of %d bytes: got %v, want ErrEntryTooLarge", step, len(key)+len(value), err)
+				}
+			case err != nil:
+				return fmt.Errorf("step %d: set: %w", step, err)
+			default:
+				model[string(key)] = modelEntry{value: value, expiry: ttl.Stamp(clock.Now(), d)}
+				if !e.has(key) {
+					return fmt.Errorf("step %d: key %q missing right after its set", step, key)
+				}
+			}
+		case 2, 3: // get
+			got, ok := e.get(key)
+			m, want := live(key)
+			switch {
+			case ok && !want:
+				return fmt.Errorf("step %d: get %q returned %d bytes for a key deleted, expired or never set", step, key, len(got))
+			case ok && !bytes.Equal(got, m.value):
+				return fmt.Errorf("step %d: get %q returned the wrong bytes", step, key)
+			case !ok:
+				delete(model, string(key)) // evicted or expired: gone for good
+			}
+		case 4: // delete
+			ok := e.del(key)
+			if _, want := live(key); ok && !want {
+				return fmt.Errorf("step %d: delete %q found an entry the model says is gone", step, key)
+			}
+			delete(model, string(key))
+		case 5: // touch
+			d := time.Duration(in.byte()) * time.Millisecond
+			ok := e.touch(key, d)
+			m, want := live(key)
+			if ok && !want {
+				return fmt.Errorf("step %d: touch %q succeeded on a key the model says is gone", step, key)
+			}
+			if ok {
+				m.expiry = ttl.Stamp(clock.Now(), d)
+				model[string(key)] = m
+			} else {
+				delete(model, string(key))
+			}
+		case 6:
+			clock.Advance(time.Duration(in.byte()) * time.Millisecond)
+		case 7:
+			if in.byte()%16 == 0 {
+				e.clear()
+				clear(model)
+			}
+		}
+		if err := verify(e, model, clock); err != nil {
+			return fmt.Errorf("step %d (op %d): %w", step, op%8, err)
+		}
+	}
+	return nil
+}
+
+// verify checks the engine's own invariants and that every key it claims
+// to hold is one the model holds unexpired.
+func verify(e engine, model map[string]modelEntry, clock *ttl.Clock) error {
+	if err := e.check(); err != nil {
+		return err
+	}
+	if used, limit := e.bytesUsed(), e.capacity(); used > limit {
+		return fmt.Errorf("%d bytes used, over the capacity of %d", used, limit)
+	}
+	for _, k := range keys {
+		m, ok := model[string(k)]
+		if e.has(k) && (!ok || ttl.Expired(m.expiry, clock.Now())) {
+			return fmt.Errorf("key %q is held but the model says it is gone", k)
+		}
+	}
+	return nil
+}
+
+// valueFor returns n bytes that differ from step to step.
+func valueFor(step, n int) []byte {
+	v := make([]byte, n)
+	for i := range v {
+		v[i] = byte(step*31 + i)
+	}
+	return v
+}
+
+type shardEngine struct {
+	s     *shard.Shard
+	clock *ttl.Clock
+	size  int
+}
+
+func newShardEngine(size, avgPayload int, clock *ttl.Clock) (*shardEngine, error) {
+	e := &shardEngine{s: &shard.Shard{}, clock: clock, size: size}
+	return e, e.s.Init(make([]byte, size), avgPayload, evict.SecondChance{})
+}
+
+func (e *shardEngine) set(k, v []byte, d time.Duration) error {
+	now := e.clock.Now()
+	return e.s.Set(shard.Hash(k), k, v, now, ttl.Stamp(now, d))
+}
+func (e *shardEngine) get(k []byte) ([]byte, bool) {
+	return e.s.Get(nil, shard.Hash(k), k, e.clock.Now())
+}
+func (e *shardEngine) has(k []byte) bool { return e.s.Has(shard.Hash(k), k, e.clock.Now()) }
+func (e *shardEngine) del(k []byte) bool { return e.s.Delete(shard.Hash(k), k, e.clock.Now()) }
+func (e *shardEngine) touch(k []byte, d time.Duration) bool {
+	now := e.clock.Now()
+	return e.s.Touch(shard.Hash(k), k, now, ttl.Stamp(now, d))
+}
+func (e *shardEngine) clear()          { e.s.Clear() }
+func (e *shardEngine) check() error    { return e.s.Check() }
+func (e *shardEngine) bytesUsed() int  { return int(e.s.Stats().BytesUsed) }
+func (e *shardEngine) capacity() int   { return e.size }
+func (e *shardEngine) maxPayload() int { return e.s.MaxPayload() }
+
+type cacheEngine struct {
+	c *ringcache.Cache
+}
+
+func (e cacheEngine) set(k, v []byte, d time.Duration) error { return e.c.SetWithTTL(k, v, d) }
+func (e cacheEngine) get(k []byte) ([]byte, bool)            { return e.c.Get(nil, k) }
+func (e cacheEngine) has(k []byte) bool                      { return e.c.Has(k) }
+func (e cacheEngine) del(k []byte) bool                      { return e.c.Delete(k) }
+func (e cacheEngine) touch(k []byte, d time.Duration) bool   { return e.c.Touch(k, d) }
+func (e cacheEngine) clear()                                 { e.c.Clear() }
+func (e cacheEngine) check() error                           { return e.c.Check() }
+func (e cacheEngine) bytesUsed() int                         { return int(e.c.Stats().BytesUsed) }
+func (e cacheEngine) capacity() int                          { return int(e.c.Stats().Capacity) }
+func (e cacheEngine) maxPayload() int                        { return e.c.MaxEntrySize() }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package ringcache_test
+
+const raceEnabled = false

@@ -1,0 +1,204 @@
+package shard
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ringcache/ringcache/evict"
+	"github.com/ringcache/ringcache/ttl"
+)
+
+func newShard(t *testing.T, size, avgPayload int) *Shard {
+	t.Helper()
+	s := &Shard{}
+	require.NoError(t, s.Init(make([]byte, size), avgPayload, evict.SecondChance{}))
+	return s
+}
+
+func get(s *Shard, key string, now int64) (string, bool) {
+	v, ok := s.Get(nil, Hash([]byte(key)), []byte(key), now)
+	return string(v), ok
+}
+
+func setAt(t *testing.T, s *Shard, key, value string, now, expiry int64) {
+	t.Helper()
+	require.NoError(t, s.Set(Hash([]byte(key)), []byte(key), []byte(value), now, expiry))
+	require.NoError(t, s.Check())
+}
+
+func set(t *testing.T, s *Shard, key, value string) {
+	t.Helper()
+	setAt(t, s, key, value, 1, ttl.Never)
+}
+
+// collidingKeys returns two distinct keys whose hashes share the 32 bits the
+// index keeps, found by brute force (a birthday search over ~2^17 keys).
+func collidingKeys(t *testing.T) (string, string) {
+	seen := map[uint32]string{}
+	for i := 0; ; i++ {
+		k := fmt.Sprint("k", i)
+		tag := uint32(Hash([]byte(k)))
+		if other, ok := seen[tag]; ok {
+			return other, k
+		}
+		seen[tag] = k
+		require.Less(t, i, 1<<22, "no collision found")
+	}
+}
+
+func TestHeaderRoundTrip(t *testing.T) {
+	want := entryHeader{keyLen: MaxKeyLen, valLen: MaxValueLen, slack: maxSlack, expiry: ttl.MaxStamp, flags: 0xff}
+	b := make([]byte, HeaderSize)
+	writeHeader(b, want)
+	require.Equal(t, want, readHeader(b))
+	require.Equal(t, want.size(), recordSize(b))
+}
+
+func TestTagCollisionNeverReturnsAnotherKeysValue(t *testing.T) {
+	a, b := collidingKeys(t)
+	s := newShard(t, 64<<10, 64)
+	set(t, s, a, "value of a")
+	v, ok := get(s, b, 1)
+	require.False(t, ok, "a key sharing a's tag must miss, got %q", v)
+	set(t, s, b, "value of b")
+	v, _ = get(s, a, 1)
+	require.Equal(t, "value of a", v)
+	v, _ = get(s, b, 1)
+	require.Equal(t, "value of b", v)
+
+	require.True(t, s.Delete(Hash([]byte(a)), []byte(a), 1))
+	require.NoError(t, s.Check())
+	_, ok = get(s, a, 1)
+	require.False(t, ok)
+	v, ok = get(s, b, 1)
+	require.True(t, ok, "deleting a must not delete b")
+	require.Equal(t, "value of b", v)
+}
+
+func TestOverwrite(t *testing.T) {
+	s := newShard(t, 64<<10, 64)
+	set(t, s, "k", strings.Repeat("a", 100))
+	used := s.ring.Used()
+
+	for _, tc := range []struct {
+		name    string
+		value   string
+		inPlace bool
+	}{
+		{"shorter fits in place", strings.Repeat("b", 50), true},
+		{"back to the original length fits the same room", strings.Repeat("c", 100), true},
+		{"empty value fits", "", true},
+		{"one byte over the room appends", strings.Repeat("d", 101), false},
+		{"growing to 400 appends", strings.Repeat("f", 400), false},
+		{"more than 255 bytes of slack appends", "e", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := s.ring.Used()
+			set(t, s, "k", tc.value)
+			v, ok := get(s, "k", 1)
+			require.True(t, ok)
+			require.Equal(t, tc.value, v)
+			if tc.inPlace {
+				require.Equal(t, before, s.ring.Used())
+			} else {
+				require.Greater(t, s.ring.Used(), before)
+			}
+			require.Equal(t, 1, s.Len())
+		})
+	}
+	require.Greater(t, s.ring.Used(), used)
+	st := s.Stats()
+	require.Equal(t, uint64(7), st.Sets)
+	require.Equal(t, uint64(6), st.Overwrites)
+}
+
+func TestLimits(t *testing.T) {
+	s := newShard(t, 64<<10, 64)
+	max := s.MaxPayload()
+	require.Equal(t, s.ring.Size()/4-HeaderSize, max)
+	require.ErrorIs(t, s.Set(0, make([]byte, MaxKeyLen+1), nil, 1, 0), ErrKeyTooLarge)
+	require.ErrorIs(t, s.Set(0, []byte("k"), make([]byte, max), 1, 0), ErrEntryTooLarge)
+	require.NoError(t, s.Set(Hash([]byte("k")), []byte("k"), make([]byte, max-1), 1, 0))
+	require.NoError(t, s.Check())
+	require.Equal(t, uint64(1), s.Stats().Sets, "failed sets are not counted")
+
+	require.ErrorIs(t, (&Shard{}).Init(make([]byte, MinSize-1), 64, evict.SecondChance{}), ErrTooSmall)
+}
+
+func TestExpiredEntriesAreNeverReturned(t *testing.T) {
+	s := newShard(t, 64<<10, 64)
+	setAt(t, s, "k", "v", 1, 11)
+	h := Hash([]byte("k"))
+	v, ok := get(s, "k", 10)
+	require.True(t, ok)
+	require.Equal(t, "v", v)
+	require.False(t, s.Has(h, []byte("k"), 11), "an entry is expired at its stamp")
+	_, ok = get(s, "k", 11)
+	require.False(t, ok)
+	require.False(t, s.Touch(h, []byte("k"), 11, 100), "touch must not revive an expired entry")
+	require.Equal(t, 0, s.Len(), "the expired entry is reclaimed when found")
+	require.Equal(t, uint64(1), s.Stats().Expirations)
+	require.NoError(t, s.Check())
+}
+
+func TestSecondChanceSparesReadEntries(t *testing.T) {
+	s := newShard(t, 16<<10, 100)
+	set(t, s, "hot", "hot value")
+	for i := range 2000 {
+		set(t, s, fmt.Sprint("cold-", i), strings.Repeat("x", 100))
+		_, ok := get(s, "hot", 1)
+		require.True(t, ok, "hot key evicted after %d cold writes", i)
+	}
+	st := s.Stats()
+	require.Positive(t, st.Evictions)
+	_, ok := get(s, "cold-0", 1)
+	require.False(t, ok, "the oldest unread entry must have been evicted")
+}
+
+func TestIndexFullEvictsWhileRingHasRoom(t *testing.T) {
+	// Sized for 4 KiB entries: few slots, so 1-byte entries fill the index
+	// long before the ring.
+	s := newShard(t, 64<<10, 4096)
+	for i := range 500 {
+		set(t, s, fmt.Sprint(i), "v")
+	}
+	require.Equal(t, s.maxLive, s.Len())
+	require.Less(t, s.ring.Used(), s.ring.Size()/2)
+	v, ok := get(s, "499", 1)
+	require.True(t, ok, "the newest entry must survive")
+	require.Equal(t, "v", v)
+}
+
+func TestClearAndClose(t *testing.T) {
+	s := newShard(t, 64<<10, 64)
+	set(t, s, "a", "1")
+	s.Clear()
+	require.NoError(t, s.Check())
+	require.Equal(t, 0, s.Len())
+	_, ok := get(s, "a", 1)
+	require.False(t, ok)
+	set(t, s, "b", "2")
+
+	s.Close()
+	require.NoError(t, s.Check())
+	_, ok = get(s, "b", 1)
+	require.False(t, ok)
+	require.ErrorIs(t, s.Set(0, []byte("c"), nil, 1, 0), ErrClosed)
+	require.False(t, s.Delete(Hash([]byte("b")), []byte("b"), 1))
+	require.False(t, s.View(Hash([]byte("b")), []byte("b"), 1, func([]byte) { t.Fatal("called after close") }))
+	s.Clear()
+}
+
+func TestLayoutMeetsOverheadTarget(t *testing.T) {
+	// 16-byte keys, 128-byte values, default hint: header plus the index
+	// bytes per entry of a full ring must stay within 24.
+	const size = 4 << 20
+	ringSize, slots := Layout(size, 128)
+	entries := ringSize / (HeaderSize + 144)
+	perEntry := float64(HeaderSize) + float64(slots*slotSize)/float64(entries)
+	require.LessOrEqual(t, perEntry, 24.0)
+	require.LessOrEqual(t, entries, slots*loadNum/loadDen, "the index must not be the tighter limit")
+}
