@@ -7,7 +7,6 @@ import (
 	"unsafe"
 
 	"github.com/ringcache/ringcache/arena"
-	"github.com/ringcache/ringcache/evict"
 	"github.com/ringcache/ringcache/shard"
 	"github.com/ringcache/ringcache/ttl"
 )
@@ -57,7 +56,7 @@ func New(cfg Config) (*Cache, error) {
 	mem := region.Bytes()
 	for i := range c.shards {
 		part := mem[i*l.shardBytes : (i+1)*l.shardBytes : (i+1)*l.shardBytes]
-		if err := c.shards[i].Init(part, l.avgEntry, evict.SecondChance{}); err != nil {
+		if err := c.shards[i].Init(part, l.shard); err != nil {
 			_ = region.Free()
 			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
@@ -188,8 +187,11 @@ type Stats struct {
 	Sets        uint64 // successful writes
 	Deletes     uint64 // Deletes that removed a live entry
 	Overwrites  uint64 // writes that replaced a live entry
-	Evictions   uint64 // live entries dropped to make room
+	Evictions   uint64 // live entries dropped to make room, Rejections included
 	Expirations uint64 // entries dropped because their TTL had passed
+	Admissions  uint64 // new keys stored
+	Promotions  uint64 // LRUK: entries moved from probation to main
+	Rejections  uint64 // LRUK: probation entries dropped for main's victim or short of K reads
 	Entries     uint64 // entries held, as Len
 	BytesUsed   uint64 // bytes those entries take: header, key, value, index slot
 	Capacity    uint64 // Config.Capacity
@@ -205,6 +207,7 @@ func (c *Cache) Stats() Stats {
 	return Stats{
 		Hits: sum.Hits, Misses: sum.Misses, Sets: sum.Sets, Deletes: sum.Deletes,
 		Overwrites: sum.Overwrites, Evictions: sum.Evictions, Expirations: sum.Expirations,
+		Admissions: sum.Admissions, Promotions: sum.Promotions, Rejections: sum.Rejections,
 		Entries: sum.Entries, BytesUsed: sum.BytesUsed, Capacity: uint64(c.capacity),
 	}
 }

@@ -346,7 +346,7 @@ func TestStatsCount(t *testing.T) {
 	c.Delete([]byte("a"))
 	require.Equal(t, ringcache.Stats{
 		Hits: 1, Misses: 2, Sets: 3, Deletes: 1, Overwrites: 1, Expirations: 1,
-		Capacity: 1 << 20,
+		Admissions: 2, Capacity: 1 << 20,
 	}, c.Stats())
 }
 

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"time"
 
+	"github.com/ringcache/ringcache/evict"
 	"github.com/ringcache/ringcache/shard"
 	"github.com/ringcache/ringcache/ttl"
 )
@@ -55,17 +56,42 @@ type Config struct {
 	// larger ones leave index slots unused. Zero means DefaultAvgEntrySize.
 	AvgEntrySize int
 
+	// Policy chooses what the cache keeps when full. The zero value is
+	// LRUK: new keys wait in a probation ring (a tenth of each shard) and
+	// earn the main ring by their K-th recent read, or by being read more
+	// often than the entry main would evict; scans and one-hit wonders
+	// churn probation only. FIFO is one ring with second chance, for
+	// comparison. See docs/admission.md.
+	Policy Policy
+
+	// K is the number of recent reads that earns a new key its place in
+	// main under LRUK. Zero means 2. Reads are Get and GetFunc calls, hits
+	// or misses; writes do not count.
+	K int
+
 	// Clock is the time source for expiry. Nil gives the cache its own
 	// ticking clock, stopped by Close. Tests pass ttl.NewManualClock() to
 	// control time; a shared clock is never stopped by the cache.
 	Clock *ttl.Clock
 }
 
+// Policy names an eviction and admission policy.
+type Policy = evict.Kind
+
+// Policies.
+const (
+	LRUK = evict.LRUK
+	FIFO = evict.FIFO
+)
+
+// DefaultK is the K of LRUK when Config.K is zero.
+const DefaultK = 2
+
 // layout is a validated Config resolved to the numbers New builds from.
 type layout struct {
 	shards     int
 	shardBytes int
-	avgEntry   int
+	shard      shard.Options
 }
 
 func (cfg *Config) layout() (layout, error) {
@@ -78,9 +104,18 @@ func (cfg *Config) layout() (layout, error) {
 	if cfg.AvgEntrySize < 0 || cfg.AvgEntrySize > shard.MaxKeyLen+shard.MaxValueLen {
 		return layout{}, fmt.Errorf("%w: AvgEntrySize %d", ErrInvalidConfig, cfg.AvgEntrySize)
 	}
-	l := layout{shards: cfg.Shards, avgEntry: cfg.AvgEntrySize}
-	if l.avgEntry == 0 {
-		l.avgEntry = DefaultAvgEntrySize
+	if cfg.Policy != LRUK && cfg.Policy != FIFO {
+		return layout{}, fmt.Errorf("%w: unknown Policy %d", ErrInvalidConfig, cfg.Policy)
+	}
+	if cfg.K < 0 || cfg.K > 15 {
+		return layout{}, fmt.Errorf("%w: K %d, want 0 (default) to 15", ErrInvalidConfig, cfg.K)
+	}
+	l := layout{shards: cfg.Shards, shard: shard.Options{AvgPayload: cfg.AvgEntrySize, Policy: cfg.Policy, K: cfg.K}}
+	if l.shard.AvgPayload == 0 {
+		l.shard.AvgPayload = DefaultAvgEntrySize
+	}
+	if l.shard.K == 0 {
+		l.shard.K = DefaultK
 	}
 	switch {
 	case l.shards == 0:

@@ -91,14 +91,21 @@ func TestFullCacheUsesAtLeast85PercentOfCapacity(t *testing.T) {
 
 func TestPerEntryOverheadWithin24Bytes(t *testing.T) {
 	// Capacity divided by entries held, less the 144 payload bytes: header,
-	// index share, and any ring or index space the fill leaves unused.
-	for _, capacity := range []int64{16 << 20, 256 << 20} {
-		c := newCache(t, ringcache.Config{Capacity: capacity})
-		m := mixes()[0]
-		fill(t, c, m, capacity)
-		overhead := float64(capacity)/float64(c.Len()) - 144
-		t.Logf("%d MiB: %d entries, %.2f bytes of overhead each", capacity>>20, c.Len(), overhead)
-		require.LessOrEqual(t, overhead, 24.0)
+	// index share, policy metadata, and any ring or index space the fill
+	// leaves unused. The storage engine (FIFO, no policy memory) must stay
+	// within 24 bytes; LRU-K's sketch and history add at most 3.5 more.
+	for _, tc := range []struct {
+		policy ringcache.Policy
+		limit  float64
+	}{{ringcache.FIFO, 24}, {ringcache.LRUK, 27.5}} {
+		for _, capacity := range []int64{16 << 20, 256 << 20} {
+			c := newCache(t, ringcache.Config{Capacity: capacity, Policy: tc.policy})
+			m := mixes()[0]
+			fill(t, c, m, capacity)
+			overhead := float64(capacity)/float64(c.Len()) - 144
+			t.Logf("%v, %d MiB: %d entries, %.2f bytes of overhead each", tc.policy, capacity>>20, c.Len(), overhead)
+			require.LessOrEqual(t, overhead, tc.limit)
+		}
 	}
 }
 

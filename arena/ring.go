@@ -73,6 +73,19 @@ func (r *Ring) Alloc(n int) (int, bool) {
 	return 0, false
 }
 
+// Fits reports whether Alloc(n) would succeed now, without changing the
+// ring.
+func (r *Ring) Fits(n int) bool {
+	switch {
+	case r.used == 0:
+		return n <= len(r.buf)
+	case r.tail > r.head:
+		return len(r.buf)-r.tail >= n || r.head >= n
+	default:
+		return r.head-r.tail >= n
+	}
+}
+
 func (r *Ring) take(n int) int {
 	off := r.tail
 	r.tail += n

@@ -4,12 +4,14 @@ import (
 	"testing"
 
 	"github.com/ringcache/ringcache"
+	"github.com/ringcache/ringcache/evict"
+	"github.com/ringcache/ringcache/shard"
 	"github.com/ringcache/ringcache/ttl"
 )
 
-// FuzzShard drives one small shard, so that every few operations wrap the
-// ring, evict, or fill the index. The first byte picks the shard's size and
-// its index sizing.
+// FuzzShard drives one small shard, so that every few operations wrap a
+// ring, evict, promote, or fill the index. The first byte picks the shard's
+// size, its index sizing and its policy.
 func FuzzShard(f *testing.F) {
 	f.Add([]byte("\x00\x01\x00\x10\x00\x02\x01\x02\x01"))
 	f.Add([]byte("\x07\x00\x03\xff\x03\x01\x04\x10\x20\x06\x04\x30\x02\x04\x04\x03"))
@@ -17,10 +19,14 @@ func FuzzShard(f *testing.F) {
 		if len(data) == 0 {
 			return
 		}
-		size := 1024 << (data[0] % 4)         // 1 to 8 KiB
-		avgPayload := 8 << (data[0] >> 4 % 8) // 8 to 1024 bytes
+		o := shard.Options{
+			AvgPayload: 8 << (data[0] >> 4 % 8), // 8 to 1024 bytes
+			Policy:     evict.Kind(data[0] >> 3 & 1),
+			K:          1 + int(data[0]>>2&1),
+		}
+		size := 1024 << (data[0] % 4) // 1 to 8 KiB
 		clock := ttl.NewManualClock()
-		e, err := newShardEngine(size, avgPayload, clock)
+		e, err := newShardEngine(size, o, clock)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,6 +50,7 @@ func FuzzCache(f *testing.F) {
 			Capacity:     int64(ringcache.MinCapacity) << (data[0] % 4),
 			Shards:       1 << (data[0] >> 4 % 3),
 			AvgEntrySize: 16 << (data[0] >> 6),
+			Policy:       ringcache.Policy(data[0] >> 2 & 1),
 			Clock:        clock,
 		})
 		if err != nil {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ringcache/ringcache"
-	"github.com/ringcache/ringcache/evict"
 	"github.com/ringcache/ringcache/shard"
 	"github.com/ringcache/ringcache/ttl"
 )
@@ -170,9 +169,9 @@ type shardEngine struct {
 	size  int
 }
 
-func newShardEngine(size, avgPayload int, clock *ttl.Clock) (*shardEngine, error) {
+func newShardEngine(size int, o shard.Options, clock *ttl.Clock) (*shardEngine, error) {
 	e := &shardEngine{s: &shard.Shard{}, clock: clock, size: size}
-	return e, e.s.Init(make([]byte, size), avgPayload, evict.SecondChance{})
+	return e, e.s.Init(make([]byte, size), o)
 }
 
 func (e *shardEngine) set(k, v []byte, d time.Duration) error {

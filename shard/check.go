@@ -4,7 +4,7 @@ import "fmt"
 
 // Check verifies the shard's invariants and returns the first one broken:
 //
-//   - the ring's records tile its used bytes exactly, each with a
+//   - each ring's records tile its used bytes exactly, each with a
 //     well-formed header no larger than the largest record Set accepts;
 //   - every slot points at the start of a live record whose key hashes to
 //     the slot's tag, and is reachable from its home slot without crossing
@@ -19,34 +19,39 @@ func (s *Shard) Check() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.open {
-		if s.live != 0 || s.slots != nil || s.ring.Size() != 0 {
+		if s.live != 0 || s.slots != nil || s.rings[probation].Size()+s.rings[mainRing].Size() != 0 {
 			return fmt.Errorf("shard: closed shard still holds %d entries or its memory", s.live)
 		}
 		return nil
 	}
-	ringSize := s.ring.Size()
-	live := map[int]int{} // offset -> size of live records
-	liveBytes := 0
-	var bad error
-	err := s.ring.Walk(func(off int) int {
-		if off+HeaderSize > ringSize {
-			return -1
+	live := map[int]int{} // global offset -> size of live records
+	liveBytes, probLive := 0, 0
+	for r := range s.rings {
+		ring, base := &s.rings[r], s.base(r)
+		var bad error
+		err := ring.Walk(func(off int) int {
+			if off+HeaderSize > ring.Size() {
+				return -1
+			}
+			return recordSize(ring.Bytes(off, HeaderSize))
+		}, func(off, n int) {
+			if n > s.maxRecord && bad == nil {
+				bad = fmt.Errorf("shard: record at %d is %d bytes, over the %d-byte limit", base+off, n, s.maxRecord)
+			}
+			if ring.Bytes(off, HeaderSize)[11]&flagDead == 0 {
+				live[base+off] = n
+				liveBytes += n
+				if r == probation {
+					probLive++
+				}
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("shard: ring %d: %w", r, err)
 		}
-		return recordSize(s.ring.Bytes(off, HeaderSize))
-	}, func(off, n int) {
-		if n > s.maxRecord && bad == nil {
-			bad = fmt.Errorf("shard: record at %d is %d bytes, over the %d-byte limit", off, n, s.maxRecord)
+		if bad != nil {
+			return bad
 		}
-		if s.ring.Bytes(off, HeaderSize)[11]&flagDead == 0 {
-			live[off] = n
-			liveBytes += n
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("shard: %w", err)
-	}
-	if bad != nil {
-		return bad
 	}
 	indexed := 0
 	for i, v := range s.slots {
@@ -54,17 +59,17 @@ func (s *Shard) Check() error {
 			continue
 		}
 		indexed++
-		off, tag := slotOffset(v), uint32(v>>32)
-		n, ok := live[off]
+		g, tag := slotOffset(v), uint32(v>>32)
+		n, ok := live[g]
 		if !ok {
-			return fmt.Errorf("shard: slot %d points at %d, which is not a live record", i, off)
+			return fmt.Errorf("shard: slot %d points at %d, which is not a live record", i, g)
 		}
-		delete(live, off) // a second slot pointing here will fail the lookup above
-		hd := readHeader(s.ring.Bytes(off, HeaderSize))
+		delete(live, g) // a second slot pointing here will fail the lookup above
+		hd := readHeader(s.bytes(g, HeaderSize))
 		if hd.size() != n {
-			return fmt.Errorf("shard: record at %d changed size during the check", off)
+			return fmt.Errorf("shard: record at %d changed size during the check", g)
 		}
-		if got := uint32(Hash(s.ring.Bytes(off+HeaderSize, hd.keyLen))); got != tag {
+		if got := uint32(Hash(s.bytes(g+HeaderSize, hd.keyLen))); got != tag {
 			return fmt.Errorf("shard: slot %d has tag %#x, its key hashes to %#x", i, tag, got)
 		}
 		for j := s.home(tag); j != i; j = s.next(j) {
@@ -75,8 +80,8 @@ func (s *Shard) Check() error {
 	}
 	switch {
 	case len(live) != 0:
-		for off := range live {
-			return fmt.Errorf("shard: live record at %d has no slot", off)
+		for g := range live {
+			return fmt.Errorf("shard: live record at %d has no slot", g)
 		}
 	case indexed != s.live:
 		return fmt.Errorf("shard: %d slots used, live count says %d", indexed, s.live)
@@ -84,6 +89,10 @@ func (s *Shard) Check() error {
 		return fmt.Errorf("shard: live records take %d bytes, count says %d", liveBytes, s.liveBytes)
 	case s.live > s.maxLive:
 		return fmt.Errorf("shard: %d live entries over the index limit %d", s.live, s.maxLive)
+	case probLive != s.probLive:
+		return fmt.Errorf("shard: %d live entries in probation, count says %d", probLive, s.probLive)
+	case s.probLive > s.maxProb:
+		return fmt.Errorf("shard: %d entries in probation, over its limit %d", s.probLive, s.maxProb)
 	}
 	return nil
 }

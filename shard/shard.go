@@ -2,6 +2,7 @@ package shard
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"unsafe"
 
@@ -28,18 +29,47 @@ const (
 	minSlots = 8
 	// maxRingSize keeps ring offsets plus one within the 32 bits of a slot.
 	maxRingSize = 1<<32 - 2
-	// A single entry may take at most a quarter of the ring, so that one
-	// large write cannot wipe out the shard.
+	// A single entry may take at most a quarter of the main ring, so that
+	// one large write cannot wipe out the shard.
 	maxRecordShare = 4
+	// probationShare is the part of the ring bytes that holds new entries
+	// under LRU-K (1/probationShare of them).
+	probationShare = 10
+	// lrukBytesPerEntry is the policy memory LRU-K takes per expected entry
+	// (sketch and history), for the split between index and ring.
+	lrukBytesPerEntry = 3
+)
+
+// Ring indexes: new entries wait in probation under LRU-K; main holds the
+// rest (and everything under FIFO, where probation is empty).
+const (
+	probation = 0
+	mainRing  = 1
 )
 
 // MinSize is the least memory Init accepts for one shard.
 const MinSize = 1024
 
+// Options configure a shard.
+type Options struct {
+	// AvgPayload is the expected key plus value length, which splits the
+	// memory between index slots and ring bytes.
+	AvgPayload int
+	// Policy chooses LRU-K admission or plain FIFO with second chance.
+	Policy evict.Kind
+	// K is LRU-K's number of recent reads that earns main.
+	K int
+}
+
 // Stats are a shard's counters. Counters only grow; Entries and BytesUsed
 // describe the present.
 type Stats struct {
 	Hits, Misses, Sets, Deletes, Overwrites, Evictions, Expirations uint64
+	// Admissions counts new keys stored; Promotions, entries moved from
+	// probation to main; Rejections, probation entries dropped because
+	// main's victim was worth more or they had not earned main (these are
+	// counted in Evictions too).
+	Admissions, Promotions, Rejections uint64
 	// Entries counts indexed entries, including expired ones no operation
 	// has reclaimed yet (they are never returned).
 	Entries uint64
@@ -57,6 +87,9 @@ func (s *Stats) Add(o Stats) {
 	s.Overwrites += o.Overwrites
 	s.Evictions += o.Evictions
 	s.Expirations += o.Expirations
+	s.Admissions += o.Admissions
+	s.Promotions += o.Promotions
+	s.Rejections += o.Rejections
 	s.Entries += o.Entries
 	s.BytesUsed += o.BytesUsed
 }
@@ -64,47 +97,91 @@ func (s *Stats) Add(o Stats) {
 // Shard is one partition of the cache. Its methods are safe for concurrent
 // use. The zero value is closed; call Init.
 type Shard struct {
-	mu        sync.Mutex
-	open      bool
-	ring      arena.Ring
+	mu    sync.Mutex
+	open  bool
+	rings [2]arena.Ring
+	// split is where main's offsets start in the offsets slots store:
+	// probation's records are at [0, split), main's at split and above.
+	split     int
 	slots     []uint64
 	maxLive   int
 	live      int
 	liveBytes int // ring bytes of live entries
+	// probLive counts live entries in probation, which may hold at most
+	// maxProb of them as well as at most its ring's bytes: with entries
+	// smaller than Options.AvgPayload the index, not the ring, bounds the
+	// cache, and probation must stay a small part of it either way.
+	probLive, maxProb int
 	maxRecord int
-	policy    evict.Policy
+	policy    *evict.Policy
 	stats     Stats
 }
 
-// Layout returns how Init splits size bytes for entries whose key and value
-// together average avgPayload bytes: the index gets enough slots for a full
-// ring of such entries at the maximum load, the ring the rest.
-func Layout(size, avgPayload int) (ringSize, slots int) {
-	perEntry := HeaderSize + max(avgPayload, 1)
-	// ring + slots*slotSize = size, slots*loadNum/loadDen = ring/perEntry.
-	slots = size * loadDen / (perEntry*loadNum + slotSize*loadDen)
-	slots = max(slots, minSlots)
-	ringSize = min(size-slots*slotSize, maxRingSize)
-	return ringSize, slots
+// Layout says how Init divides a shard's memory.
+type Layout struct {
+	Slots, SketchWords, HistoryWords, HistoryHashes int
+	Probation, Main                                 int // ring bytes
+	Entries                                         int // expected at AvgPayload
 }
 
-// Init makes s an empty shard over mem, which it uses whole for its index
-// and ring (see Layout), with the given eviction policy. mem must be
-// 8-byte aligned and zeroed; the shard never allocates after Init. Init
-// returns ErrTooSmall when mem is shorter than MinSize.
-func (s *Shard) Init(mem []byte, avgPayload int, policy evict.Policy) error {
+// PlanLayout returns how Init divides size bytes for o: enough index slots
+// for rings full of AvgPayload entries at the maximum load, the policy's
+// memory for that many entries, and the rest for the rings.
+func PlanLayout(size int, o Options) Layout {
+	perEntry := HeaderSize + max(o.AvgPayload, 1) + slotSize*loadDen/loadNum
+	if o.Policy == evict.LRUK {
+		perEntry += lrukBytesPerEntry
+	}
+	var l Layout
+	l.Entries = size / perEntry
+	l.Slots = max(l.Entries*loadDen/loadNum, minSlots)
+	if o.Policy == evict.LRUK {
+		l.SketchWords, l.HistoryWords, l.HistoryHashes = evict.LRUKMemory(l.Entries)
+	}
+	ring := min(size-slotSize*(l.Slots+l.SketchWords+l.HistoryWords), maxRingSize)
+	if o.Policy == evict.LRUK {
+		l.Probation = ring / probationShare
+	}
+	l.Main = ring - l.Probation
+	return l
+}
+
+// Init makes s an empty shard over mem, which it uses whole for its index,
+// policy memory and rings (see PlanLayout). mem must be 8-byte aligned and
+// zeroed; the shard never allocates after Init. Init returns ErrTooSmall
+// when mem is shorter than MinSize.
+func (s *Shard) Init(mem []byte, o Options) error {
 	if len(mem) < MinSize {
 		return ErrTooSmall
 	}
-	ringSize, slots := Layout(len(mem), avgPayload)
+	l := PlanLayout(len(mem), o)
+	words := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(mem))), len(mem)/slotSize)
+	take := func(n int) []uint64 {
+		w := words[:n:n]
+		words = words[n:]
+		return w
+	}
+	slots := take(l.Slots)
+	policy := evict.NewFIFO()
+	if o.Policy == evict.LRUK {
+		var err error
+		sketch := take(l.SketchWords)
+		if policy, err = evict.NewLRUK(o.K, l.Entries, sketch, take(l.HistoryWords), l.HistoryHashes); err != nil {
+			return err
+		}
+	}
+	rings := mem[len(mem)-len(words)*slotSize:]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.slots = unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(mem))), slots)
-	s.ring = arena.NewRing(mem[slots*slotSize : slots*slotSize+ringSize])
-	s.maxLive = slots * loadNum / loadDen
-	s.maxRecord = min(ringSize/maxRecordShare, HeaderSize+MaxValueLen)
+	s.slots = slots
+	s.split = l.Probation
+	s.rings[probation] = arena.NewRing(rings[:l.Probation:l.Probation])
+	s.rings[mainRing] = arena.NewRing(rings[l.Probation : l.Probation+l.Main : l.Probation+l.Main])
+	s.maxLive = l.Slots * loadNum / loadDen
+	s.maxProb = max(s.maxLive/probationShare, 1)
+	s.maxRecord = min(l.Main/maxRecordShare, HeaderSize+MaxValueLen)
 	s.policy = policy
-	s.live, s.liveBytes = 0, 0
+	s.live, s.liveBytes, s.probLive = 0, 0, 0
 	s.stats = Stats{}
 	s.open = true
 	return nil
@@ -124,8 +201,31 @@ func (s *Shard) Close() {
 	defer s.mu.Unlock()
 	s.open = false
 	s.slots = nil
-	s.ring = arena.Ring{}
+	s.rings = [2]arena.Ring{}
+	s.policy = nil
 	s.live, s.liveBytes = 0, 0
+}
+
+// bytes returns n bytes of the record at global offset g.
+func (s *Shard) bytes(g, n int) []byte {
+	if g < s.split {
+		return s.rings[probation].Bytes(g, n)
+	}
+	return s.rings[mainRing].Bytes(g-s.split, n)
+}
+
+func (s *Shard) ringOf(g int) int {
+	if g < s.split {
+		return probation
+	}
+	return mainRing
+}
+
+func (s *Shard) base(r int) int {
+	if r == probation {
+		return 0
+	}
+	return s.split
 }
 
 // Set stores value under key with the expiry stamp, replacing any earlier
@@ -147,8 +247,13 @@ func (s *Shard) Set(h uint64, key, value []byte, now, expiry int64) error {
 	}
 	s.stats.Sets++
 	tag := uint32(h)
-	if slot, off := s.find(tag, key); slot >= 0 {
-		hd := readHeader(s.ring.Bytes(off, HeaderSize))
+	// New keys wait in probation unless too large for it.
+	r := mainRing
+	if size <= s.rings[probation].Size()/2 {
+		r = probation
+	}
+	if slot, g := s.find(tag, key); slot >= 0 {
+		hd := readHeader(s.bytes(g, HeaderSize))
 		if ttl.Expired(hd.expiry, now) {
 			s.stats.Expirations++
 		} else {
@@ -156,22 +261,34 @@ func (s *Shard) Set(h uint64, key, value []byte, now, expiry int64) error {
 		}
 		if room := hd.valLen + hd.slack; len(value) <= room && room-len(value) <= maxSlack {
 			hd.valLen, hd.slack, hd.expiry = len(value), room-len(value), expiry
-			b := s.ring.Bytes(off, hd.size())
+			b := s.bytes(g, hd.size())
 			writeHeader(b, hd)
 			copy(b[HeaderSize+hd.keyLen:], value)
 			return nil
 		}
-		s.kill(slot, off, hd.size())
+		if s.ringOf(g) == mainRing {
+			r = mainRing // an entry that earned main keeps it
+		}
+		s.kill(slot, g, hd.size())
+	} else {
+		s.stats.Admissions++
 	}
-	for s.live >= s.maxLive {
-		s.reclaimOldest(now)
+	for s.live >= s.maxLive || (r == probation && s.probLive >= s.maxProb) {
+		if _, ok := s.rings[probation].Head(); ok {
+			s.reclaimHead(probation, now)
+		} else {
+			s.reclaimHead(mainRing, now)
+		}
 	}
-	off := s.alloc(size, now)
-	b := s.ring.Bytes(off, size)
+	g := s.alloc(r, size, now)
+	if r == probation {
+		s.probLive++
+	}
+	b := s.bytes(g, size)
 	writeHeader(b, entryHeader{keyLen: len(key), valLen: len(value), expiry: expiry})
 	copy(b[HeaderSize:], key)
 	copy(b[HeaderSize+len(key):], value)
-	s.insert(tag, off)
+	s.insert(tag, g)
 	s.live++
 	s.liveBytes += size
 	return nil
@@ -182,7 +299,7 @@ func (s *Shard) Set(h uint64, key, value []byte, now, expiry int64) error {
 func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64) ([]byte, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, ok := s.hit(h, key, now)
+	b, ok := s.read(h, key, now)
 	if !ok {
 		return dst, false
 	}
@@ -195,23 +312,27 @@ func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64) ([]byte, bool) 
 func (s *Shard) View(h uint64, key []byte, now int64, fn func([]byte)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, ok := s.hit(h, key, now)
+	b, ok := s.read(h, key, now)
 	if ok {
 		fn(b)
 	}
 	return ok
 }
 
-// hit finds a live entry, records the read and returns its value bytes.
-func (s *Shard) hit(h uint64, key []byte, now int64) ([]byte, bool) {
-	off, hd, ok := s.lookup(h, key, now)
+// read finds a live entry, tells the policy and returns its value bytes.
+func (s *Shard) read(h uint64, key []byte, now int64) ([]byte, bool) {
+	g, hd, ok := s.lookup(h, key, now)
 	if !ok {
-		s.stats.Misses++
+		if s.open {
+			s.stats.Misses++
+			s.policy.Read(h)
+		}
 		return nil, false
 	}
 	s.stats.Hits++
-	b := s.ring.Bytes(off, hd.size())
-	b[11] = b[11]&^evict.MetaBits | s.policy.Hit(hd.flags&evict.MetaBits)&evict.MetaBits
+	s.policy.Read(h)
+	b := s.bytes(g, hd.size())
+	b[11] = b[11]&^evict.MetaBits | s.policy.Hit(hd.flags)&evict.MetaBits
 	start := HeaderSize + hd.keyLen
 	return b[start : start+hd.valLen], true
 }
@@ -238,10 +359,10 @@ func (s *Shard) Expiry(h uint64, key []byte, now int64) (int64, bool) {
 func (s *Shard) Touch(h uint64, key []byte, now, expiry int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	off, hd, ok := s.lookup(h, key, now)
+	g, hd, ok := s.lookup(h, key, now)
 	if ok {
 		hd.expiry = expiry
-		writeHeader(s.ring.Bytes(off, HeaderSize), hd)
+		writeHeader(s.bytes(g, HeaderSize), hd)
 	}
 	return ok
 }
@@ -253,12 +374,12 @@ func (s *Shard) Delete(h uint64, key []byte, now int64) bool {
 	if !s.open {
 		return false
 	}
-	slot, off := s.find(uint32(h), key)
+	slot, g := s.find(uint32(h), key)
 	if slot < 0 {
 		return false
 	}
-	hd := readHeader(s.ring.Bytes(off, HeaderSize))
-	s.kill(slot, off, hd.size())
+	hd := readHeader(s.bytes(g, HeaderSize))
+	s.kill(slot, g, hd.size())
 	if ttl.Expired(hd.expiry, now) {
 		s.stats.Expirations++
 		return false
@@ -273,17 +394,17 @@ func (s *Shard) lookup(h uint64, key []byte, now int64) (int, entryHeader, bool)
 	if !s.open {
 		return 0, entryHeader{}, false
 	}
-	slot, off := s.find(uint32(h), key)
+	slot, g := s.find(uint32(h), key)
 	if slot < 0 {
 		return 0, entryHeader{}, false
 	}
-	hd := readHeader(s.ring.Bytes(off, HeaderSize))
+	hd := readHeader(s.bytes(g, HeaderSize))
 	if ttl.Expired(hd.expiry, now) {
-		s.kill(slot, off, hd.size())
+		s.kill(slot, g, hd.size())
 		s.stats.Expirations++
 		return 0, entryHeader{}, false
 	}
-	return off, hd, true
+	return g, hd, true
 }
 
 // Len returns the number of indexed entries (see Stats.Entries).
@@ -303,67 +424,148 @@ func (s *Shard) Stats() Stats {
 	return st
 }
 
-// Clear drops every entry. Counters are kept.
+// Clear drops every entry and the policy's history. Counters are kept.
 func (s *Shard) Clear() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.open {
 		return
 	}
-	s.ring.Reset()
+	s.rings[probation].Reset()
+	s.rings[mainRing].Reset()
 	clear(s.slots)
-	s.live, s.liveBytes = 0, 0
+	s.policy.Reset()
+	s.live, s.liveBytes, s.probLive = 0, 0, 0
 }
 
-// alloc takes size bytes at the ring's tail, reclaiming the oldest entries
-// until they fit.
-func (s *Shard) alloc(size int, now int64) int {
+// alloc takes size bytes at the tail of ring r, reclaiming its oldest
+// entries until they fit, and returns the global offset.
+func (s *Shard) alloc(r, size int, now int64) int {
 	for {
-		if off, ok := s.ring.Alloc(size); ok {
-			return off
+		if off, ok := s.rings[r].Alloc(size); ok {
+			return s.base(r) + off
 		}
-		s.reclaimOldest(now)
+		s.reclaimHead(r, now)
 	}
 }
 
-// reclaimOldest frees or recycles the entry at the ring's head: dead ones
-// go, expired ones go, live ones go unless the policy grants another lap.
-func (s *Shard) reclaimOldest(now int64) {
-	off, _ := s.ring.Head()
-	hd := readHeader(s.ring.Bytes(off, HeaderSize))
+// reclaimHead deals with the entry at the head of ring r: dead and expired
+// entries go; a probation entry is promoted or rejected (settle); a main
+// entry goes unless the policy spares it for another lap.
+func (s *Shard) reclaimHead(r int, now int64) {
+	if r == mainRing {
+		s.reclaimMain(now, 0, false)
+		return
+	}
+	ring := &s.rings[probation]
+	off, _ := ring.Head()
+	hd := readHeader(ring.Bytes(off, HeaderSize))
 	size := hd.size()
 	if hd.flags&flagDead != 0 {
-		s.ring.Reclaim(size)
+		ring.Reclaim(size)
 		return
 	}
-	key := s.ring.Bytes(off+HeaderSize, hd.keyLen)
-	tag := uint32(Hash(key))
-	slot := s.slotAt(tag, off)
+	h := Hash(ring.Bytes(off+HeaderSize, hd.keyLen))
 	if ttl.Expired(hd.expiry, now) {
 		s.stats.Expirations++
-	} else if keep, meta := s.policy.Reclaim(hd.flags & evict.MetaBits); keep {
-		s.ring.Bytes(off, HeaderSize)[11] = hd.flags&^evict.MetaBits | meta&evict.MetaBits
-		s.slots[slot] = slotValue(tag, s.ring.Recycle(size))
+		s.drop(probation, s.slotAt(uint32(h), off), size)
 		return
-	} else {
-		s.stats.Evictions++
 	}
-	s.removeSlot(slot)
-	s.ring.Reclaim(size)
-	s.live--
-	s.liveBytes -= size
+	s.settle(off, h, size, now)
 }
 
-// kill marks the entry at off dead and drops its slot; the ring reclaims
-// its bytes when the head reaches it.
-func (s *Shard) kill(slot, off, size int) {
-	s.ring.Bytes(off, HeaderSize)[11] |= flagDead
-	s.removeSlot(slot)
-	s.live--
-	s.liveBytes -= size
+// reclaimMain deals with the entry at main's head as reclaimHead says.
+// With a challenger (the hash of a probation candidate), a live entry about
+// to be evicted is evicted only if the policy admits the challenger over
+// it; otherwise reclaimMain leaves it and reports the refusal.
+func (s *Shard) reclaimMain(now int64, challenger uint64, challenged bool) (refused bool) {
+	ring := &s.rings[mainRing]
+	off, _ := ring.Head()
+	g := s.split + off
+	hd := readHeader(ring.Bytes(off, HeaderSize))
+	size := hd.size()
+	if hd.flags&flagDead != 0 {
+		ring.Reclaim(size)
+		return false
+	}
+	h := Hash(ring.Bytes(off+HeaderSize, hd.keyLen))
+	slot := s.slotAt(uint32(h), g)
+	switch keep, meta := s.policy.Spare(hd.flags); {
+	case ttl.Expired(hd.expiry, now):
+		s.stats.Expirations++
+	case keep:
+		ring.Bytes(off, HeaderSize)[11] = hd.flags&^evict.MetaBits | meta&evict.MetaBits
+		s.slots[slot] = slotValue(uint32(h), s.split+ring.Recycle(size))
+		return false
+	case challenged && !s.policy.Admit(challenger, h):
+		return true
+	default:
+		s.stats.Evictions++
+		s.policy.Evicted(h)
+	}
+	s.drop(mainRing, slot, size)
+	return false
 }
 
-func slotValue(tag uint32, off int) uint64 { return uint64(tag)<<32 | uint64(off+1) }
+// settle decides the fate of the probation head, at offset g: it moves to
+// main while main has room; otherwise it needs its K-th recent read and
+// more recent reads than main's victim, or it is rejected.
+func (s *Shard) settle(g int, h uint64, size int, now int64) {
+	m := &s.rings[mainRing]
+	room := func() bool { return s.live < s.maxLive && m.Fits(size) }
+	if !room() && !s.policy.Eligible(h) {
+		s.reject(g, h, size)
+		return
+	}
+	for !room() {
+		if _, ok := m.Head(); !ok {
+			break // main is empty: the index is full of probation entries
+		}
+		if s.reclaimMain(now, h, true) {
+			s.reject(g, h, size)
+			return
+		}
+	}
+	off := s.alloc(mainRing, size, now)
+	copy(s.bytes(off, size), s.rings[probation].Bytes(g, size))
+	s.rings[probation].Reclaim(size)
+	s.probLive--
+	s.slots[s.slotAt(uint32(h), g)] = slotValue(uint32(h), off)
+	s.stats.Promotions++
+}
+
+func (s *Shard) reject(g int, h uint64, size int) {
+	s.stats.Rejections++
+	s.stats.Evictions++
+	s.policy.Evicted(h)
+	s.drop(probation, s.slotAt(uint32(h), g), size)
+}
+
+// drop removes the live entry at the head of ring r, whose slot is given.
+func (s *Shard) drop(r, slot, size int) {
+	s.removeSlot(slot)
+	s.rings[r].Reclaim(size)
+	s.forget(r, size)
+}
+
+// kill marks the entry at global offset g dead and drops its slot; its
+// ring reclaims the bytes when the head reaches it.
+func (s *Shard) kill(slot, g, size int) {
+	s.bytes(g, HeaderSize)[11] |= flagDead
+	s.removeSlot(slot)
+	s.forget(s.ringOf(g), size)
+}
+
+// forget takes a live entry of ring r out of the counts.
+func (s *Shard) forget(r, size int) {
+	s.live--
+	s.liveBytes -= size
+	if r == probation {
+		s.probLive--
+	}
+}
+
+func slotValue(tag uint32, g int) uint64 { return uint64(tag)<<32 | uint64(g+1) }
 
 func slotOffset(v uint64) int { return int(uint32(v)) - 1 }
 
@@ -376,7 +578,7 @@ func (s *Shard) next(i int) int {
 	return i
 }
 
-// find returns the slot and ring offset of key's entry, or slot -1.
+// find returns the slot and global offset of key's entry, or slot -1.
 func (s *Shard) find(tag uint32, key []byte) (int, int) {
 	for i := s.home(tag); ; i = s.next(i) {
 		v := s.slots[i]
@@ -386,31 +588,34 @@ func (s *Shard) find(tag uint32, key []byte) (int, int) {
 		if uint32(v>>32) != tag {
 			continue
 		}
-		off := slotOffset(v)
-		hd := s.ring.Bytes(off, HeaderSize)
-		if int(hd[0])|int(hd[1])<<8 == len(key) && string(s.ring.Bytes(off+HeaderSize, len(key))) == string(key) {
-			return i, off
+		g := slotOffset(v)
+		hd := s.bytes(g, HeaderSize)
+		if int(hd[0])|int(hd[1])<<8 == len(key) && string(s.bytes(g+HeaderSize, len(key))) == string(key) {
+			return i, g
 		}
 	}
 }
 
-// slotAt returns the slot pointing at the live entry at off, whose key
-// hashes to tag. The invariants guarantee it exists.
-func (s *Shard) slotAt(tag uint32, off int) int {
-	want := slotValue(tag, off)
+// slotAt returns the slot pointing at the live entry at global offset g,
+// whose key hashes to tag. The invariants guarantee it exists.
+func (s *Shard) slotAt(tag uint32, g int) int {
+	want := slotValue(tag, g)
 	i := s.home(tag)
-	for s.slots[i] != want {
+	for n := 0; s.slots[i] != want; n++ {
+		if n > len(s.slots) {
+			panic(fmt.Sprintf("slotAt: no slot for tag %x at %d", tag, g))
+		}
 		i = s.next(i)
 	}
 	return i
 }
 
-func (s *Shard) insert(tag uint32, off int) {
+func (s *Shard) insert(tag uint32, g int) {
 	i := s.home(tag)
 	for s.slots[i] != 0 {
 		i = s.next(i)
 	}
-	s.slots[i] = slotValue(tag, off)
+	s.slots[i] = slotValue(tag, g)
 }
 
 // removeSlot empties slot i and shifts back the slots after it that would

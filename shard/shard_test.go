@@ -11,10 +11,12 @@ import (
 	"github.com/ringcache/ringcache/ttl"
 )
 
+// newShard returns a FIFO shard: these tests pin the storage engine; the
+// LRU-K policy has tests of its own.
 func newShard(t *testing.T, size, avgPayload int) *Shard {
 	t.Helper()
 	s := &Shard{}
-	require.NoError(t, s.Init(make([]byte, size), avgPayload, evict.SecondChance{}))
+	require.NoError(t, s.Init(make([]byte, size), Options{AvgPayload: avgPayload, Policy: evict.FIFO}))
 	return s
 }
 
@@ -81,7 +83,7 @@ func TestTagCollisionNeverReturnsAnotherKeysValue(t *testing.T) {
 func TestOverwrite(t *testing.T) {
 	s := newShard(t, 64<<10, 64)
 	set(t, s, "k", strings.Repeat("a", 100))
-	used := s.ring.Used()
+	used := s.rings[mainRing].Used()
 
 	for _, tc := range []struct {
 		name    string
@@ -96,20 +98,20 @@ func TestOverwrite(t *testing.T) {
 		{"more than 255 bytes of slack appends", "e", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := s.ring.Used()
+			before := s.rings[mainRing].Used()
 			set(t, s, "k", tc.value)
 			v, ok := get(s, "k", 1)
 			require.True(t, ok)
 			require.Equal(t, tc.value, v)
 			if tc.inPlace {
-				require.Equal(t, before, s.ring.Used())
+				require.Equal(t, before, s.rings[mainRing].Used())
 			} else {
-				require.Greater(t, s.ring.Used(), before)
+				require.Greater(t, s.rings[mainRing].Used(), before)
 			}
 			require.Equal(t, 1, s.Len())
 		})
 	}
-	require.Greater(t, s.ring.Used(), used)
+	require.Greater(t, s.rings[mainRing].Used(), used)
 	st := s.Stats()
 	require.Equal(t, uint64(7), st.Sets)
 	require.Equal(t, uint64(6), st.Overwrites)
@@ -118,14 +120,14 @@ func TestOverwrite(t *testing.T) {
 func TestLimits(t *testing.T) {
 	s := newShard(t, 64<<10, 64)
 	max := s.MaxPayload()
-	require.Equal(t, s.ring.Size()/4-HeaderSize, max)
+	require.Equal(t, s.rings[mainRing].Size()/4-HeaderSize, max)
 	require.ErrorIs(t, s.Set(0, make([]byte, MaxKeyLen+1), nil, 1, 0), ErrKeyTooLarge)
 	require.ErrorIs(t, s.Set(0, []byte("k"), make([]byte, max), 1, 0), ErrEntryTooLarge)
 	require.NoError(t, s.Set(Hash([]byte("k")), []byte("k"), make([]byte, max-1), 1, 0))
 	require.NoError(t, s.Check())
 	require.Equal(t, uint64(1), s.Stats().Sets, "failed sets are not counted")
 
-	require.ErrorIs(t, (&Shard{}).Init(make([]byte, MinSize-1), 64, evict.SecondChance{}), ErrTooSmall)
+	require.ErrorIs(t, (&Shard{}).Init(make([]byte, MinSize-1), Options{AvgPayload: 64}), ErrTooSmall)
 }
 
 func TestExpiredEntriesAreNeverReturned(t *testing.T) {
@@ -166,7 +168,7 @@ func TestIndexFullEvictsWhileRingHasRoom(t *testing.T) {
 		set(t, s, fmt.Sprint(i), "v")
 	}
 	require.Equal(t, s.maxLive, s.Len())
-	require.Less(t, s.ring.Used(), s.ring.Size()/2)
+	require.Less(t, s.rings[mainRing].Used(), s.rings[mainRing].Size()/2)
 	v, ok := get(s, "499", 1)
 	require.True(t, ok, "the newest entry must survive")
 	require.Equal(t, "v", v)
@@ -194,11 +196,18 @@ func TestClearAndClose(t *testing.T) {
 
 func TestLayoutMeetsOverheadTarget(t *testing.T) {
 	// 16-byte keys, 128-byte values, default hint: header plus the index
-	// bytes per entry of a full ring must stay within 24.
+	// bytes per entry of full rings must stay within 24, and LRU-K's
+	// sketch and history within a few bytes more.
 	const size = 4 << 20
-	ringSize, slots := Layout(size, 128)
-	entries := ringSize / (HeaderSize + 144)
-	perEntry := float64(HeaderSize) + float64(slots*slotSize)/float64(entries)
-	require.LessOrEqual(t, perEntry, 24.0)
-	require.LessOrEqual(t, entries, slots*loadNum/loadDen, "the index must not be the tighter limit")
+	for _, kind := range []evict.Kind{evict.FIFO, evict.LRUK} {
+		l := PlanLayout(size, Options{AvgPayload: 128, Policy: kind})
+		entries := (l.Probation + l.Main) / (HeaderSize + 144)
+		perEntry := float64(HeaderSize) + float64(l.Slots*slotSize)/float64(entries)
+		policy := float64((l.SketchWords+l.HistoryWords)*8) / float64(entries)
+		t.Logf("%v: header+index %.2f bytes per entry, policy %.2f", kind, perEntry, policy)
+		require.LessOrEqual(t, perEntry, 24.0)
+		require.LessOrEqual(t, policy, 4.0)
+		require.LessOrEqual(t, entries, l.Slots*loadNum/loadDen, "the index must not be the tighter limit")
+		require.Equal(t, size, 8*(l.Slots+l.SketchWords+l.HistoryWords)+l.Probation+l.Main, "every byte is accounted for")
+	}
 }

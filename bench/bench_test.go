@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestZipfIsSkewedAndScrambled(t *testing.T) {
+	const n = 1000
+	z := newZipf(n, 0.99, 1)
+	seen := make([]bool, n)
+	for _, k := range z.perm {
+		require.False(t, seen[k], "the scramble must be a permutation")
+		seen[k] = true
+	}
+	counts := make([]int, n)
+	const draws = 200_000
+	for range draws {
+		counts[z.rank()]++
+	}
+	// P(rank 0) = 1/H(n, 0.99), about 0.13 for n = 1000.
+	require.InDelta(t, 0.13, float64(counts[0])/draws, 0.01)
+	require.Greater(t, counts[0], counts[1])
+	require.Greater(t, counts[1], counts[10])
+	require.Greater(t, counts[10], counts[500])
+	require.NotEqual(t, uint32(0), z.perm[0]+z.perm[1]+z.perm[2], "popular ranks must not map to the first keys")
+}
+
+func TestParseARC(t *testing.T) {
+	got, err := parseARC(strings.NewReader("10 3 0 1\n\n7 1 0 2\n"), 0)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{10, 11, 12, 7}, got)
+	got, err = parseARC(strings.NewReader("10 3 0 1\n7 1 0 2\n"), 2)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{10, 11}, got)
+	_, err = parseARC(strings.NewReader("x y\n"), 0)
+	require.Error(t, err)
+}
+
+func TestParseLIRS(t *testing.T) {
+	got, err := parseLIRS(strings.NewReader("5\n*\n\n6\n5\n"), 0)
+	require.NoError(t, err)
+	require.Equal(t, []uint64{5, 6, 5}, got)
+}
+
+func TestEveryAdapterReturnsWhatWasSet(t *testing.T) {
+	for _, c := range contenders {
+		t.Run(c.name, func(t *testing.T) {
+			cache, err := buildHolding(c, 1000, 40)
+			require.NoError(t, err)
+			defer cache.Close()
+			keys := makeKeys(100, 16)
+			for i := range keys {
+				cache.Set(&keys[i], bytes.Repeat([]byte{byte(i)}, 1+i))
+			}
+			settle(cache)
+			dst := make([]byte, 3, 64)
+			copy(dst, "abc")
+			for i := range keys {
+				got, ok := cache.Get(dst, &keys[i])
+				if !ok {
+					// ristretto's admission may drop a write; it is the
+					// only contender allowed to.
+					require.Equal(t, "ristretto", c.name, "key %d missing", i)
+					continue
+				}
+				require.Equal(t, append([]byte("abc"), bytes.Repeat([]byte{byte(i)}, 1+i)...), got)
+			}
+		})
+	}
+}
+
+func TestCalibrationHoldsTheAskedEntries(t *testing.T) {
+	c, _ := contenderNamed("ringcache")
+	budget, err := calibrate(c, 1000, 40)
+	require.NoError(t, err)
+	cache, err := c.byBytes(budget)
+	require.NoError(t, err)
+	defer cache.Close()
+	value := make([]byte, 32)
+	for i := range 4000 {
+		k := keyOf(uint64(i))
+		cache.Set(&k, value)
+	}
+	require.GreaterOrEqual(t, cache.Len(), 1000)
+	require.LessOrEqual(t, cache.Len(), 1050)
+
+	fc, _ := contenderNamed("fastcache")
+	_, err = calibrate(fc, 1000, 40)
+	require.ErrorIs(t, err, errTooSmall, "fastcache's 32 MiB floor holds far more than 1000 entries")
+}
+
+func TestHammerCountsOperations(t *testing.T) {
+	c, _ := contenderNamed("ringcache")
+	cache, err := buildHolding(c, 1000, 144)
+	require.NoError(t, err)
+	defer cache.Close()
+	keys := makeKeys(1000, 16)
+	stream := newZipf(1000, 0.99, 1).stream(4096)
+	mops := hammer(cache, keys, stream, make([]byte, 128), 50, 4, 20*time.Millisecond)
+	require.Positive(t, mops)
+}

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// gcResult is what one child process measures for one contender holding
+// a number of entries.
+type gcResult struct {
+	Contender   string
+	Entries     int
+	Held        int
+	HeapObjects uint64 // beyond the harness's own keys and key stream
+	HeapInuse   uint64
+	GCWall      time.Duration // median forced GC
+	RSSGrowth   int64         // bytes, from before New to after the fill
+	RunPause    time.Duration // total stop-the-world pause during the mixed run
+	RunGCs      uint32
+	RunGCShare  float64 // GC share of all CPU time during the mixed run
+	RunMops     float64
+	Note        string
+}
+
+// memResult is what one child measures for a contender given a byte budget.
+type memResult struct {
+	Contender string
+	Budget    int64
+	Inserted  int
+	Retained  int
+	RSSGrowth int64
+	Note      string
+}
+
+// childGC runs in its own process so that neither the heap nor the RSS of
+// one contender colours another's figures: it fills entries 16-byte keys
+// with 128-byte values, forces GCs, then runs a 90%-read mix for d.
+func childGC(c contender, entries int, d time.Duration) gcResult {
+	res := gcResult{Contender: c.name, Entries: entries}
+	keys := keySpace{n: entries, generic: !c.byteCache}
+	stream := newZipf(entries, 0.99, 5).stream(1 << 20)
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	harnessObjects := ms.HeapObjects // the stream and the runtime's own
+	before := rss()
+	cache, err := buildHolding(c, entries, 16+128)
+	if err != nil {
+		res.Note = err.Error()
+		return res
+	}
+	fillOwnValues(cache, keys)
+	settle(cache)
+	res.RSSGrowth = rss() - before
+	res.Held = countHeld(cache, keys)
+
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	res.HeapObjects, res.HeapInuse = ms.HeapObjects-harnessObjects, ms.HeapInuse
+	var walls []time.Duration
+	for range 5 {
+		start := time.Now()
+		runtime.GC()
+		walls = append(walls, time.Since(start))
+	}
+	slices.Sort(walls)
+	res.GCWall = walls[len(walls)/2]
+
+	runtime.ReadMemStats(&ms)
+	pause0, gcs0 := ms.PauseTotalNs, ms.NumGC
+	gcCPU0, allCPU0 := cpuSeconds()
+	res.RunMops = mixedRun(cache, keys, stream, d)
+	runtime.ReadMemStats(&ms)
+	gcCPU1, allCPU1 := cpuSeconds()
+	res.RunPause = time.Duration(ms.PauseTotalNs - pause0)
+	res.RunGCs = ms.NumGC - gcs0
+	if allCPU1 > allCPU0 {
+		res.RunGCShare = (gcCPU1 - gcCPU0) / (allCPU1 - allCPU0)
+	}
+	cache.Close()
+	return res
+}
+
+// keySpace makes the i-th 16-byte key on demand, so that the harness keeps
+// no heap object per key: GC figures are the cache's own. Keys to look up
+// view a reused buffer; keys to store in a generic cache are real strings
+// (the cache keeps them, as it would in a program).
+type keySpace struct {
+	n       int
+	generic bool
+}
+
+func (ks keySpace) lookup(buf *[16]byte, i uint32) key {
+	binary.BigEndian.PutUint64(buf[:8], uint64(i))
+	copy(buf[8:], "-key-pad")
+	return key{b: buf[:], s: unsafe.String(&buf[0], len(buf))}
+}
+
+func (ks keySpace) store(buf *[16]byte, i uint32) key {
+	k := ks.lookup(buf, i)
+	if ks.generic {
+		k.s = string(k.b)
+	}
+	return k
+}
+
+// fillOwnValues writes every key. Generic caches keep the slice they are
+// given, so each entry gets its own value, as in a real program; byte
+// caches copy, so one buffer serves.
+func fillOwnValues(cache cache, keys keySpace) {
+	shared := make([]byte, 128)
+	var buf [16]byte
+	for i := range keys.n {
+		v := shared
+		if keys.generic {
+			v = make([]byte, 128)
+		}
+		k := keys.store(&buf, uint32(i))
+		cache.Set(&k, v)
+	}
+}
+
+// mixedRun is 90% reads and 10% writes of fresh values from
+// 4 x GOMAXPROCS goroutines over a Zipf stream, and returns Mops/s.
+func mixedRun(cache cache, keys keySpace, stream []uint32, d time.Duration) float64 {
+	goroutines := 4 * runtime.GOMAXPROCS(0)
+	var stop atomic.Bool
+	var total atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dst := make([]byte, 0, 256)
+			shared := make([]byte, 128)
+			var buf [16]byte
+			pos, n := g*len(stream)/goroutines, int64(0)
+			for !stop.Load() {
+				for range 64 {
+					if pos%10 == 0 {
+						v := shared
+						if keys.generic {
+							v = make([]byte, 128)
+						}
+						k := keys.store(&buf, stream[pos])
+						cache.Set(&k, v)
+					} else {
+						k := keys.lookup(&buf, stream[pos])
+						dst, _ = cache.Get(dst[:0], &k)
+					}
+					pos = (pos + 1) % len(stream)
+				}
+				n += 64
+			}
+			total.Add(n)
+		}()
+	}
+	time.Sleep(d)
+	stop.Store(true)
+	wg.Wait()
+	return float64(total.Load()) / time.Since(start).Seconds() / 1e6
+}
+
+// childMemory gives c a byte budget, writes twice that much in distinct
+// 16-byte keys with 128-byte values, and counts what it kept.
+func childMemory(c contender, budget int64) memResult {
+	res := memResult{Contender: c.name, Budget: budget}
+	keys := keySpace{n: int(2 * budget / 144), generic: !c.byteCache}
+	runtime.GC()
+	before := rss()
+	var cache cache
+	var err error
+	if c.byBytes != nil {
+		cache, err = c.byBytes(budget)
+	} else {
+		res.Note = "bounded by count only: sized to budget / 144 entries"
+		cache, err = c.byCount(int(budget / 144))
+	}
+	if err != nil {
+		res.Note = err.Error()
+		return res
+	}
+	res.Inserted = keys.n
+	fillOwnValues(cache, keys)
+	settle(cache)
+	res.RSSGrowth = rss() - before
+	res.Retained = countHeld(cache, keys)
+	cache.Close()
+	return res
+}
+
+// countHeld counts the keys a Get finds.
+func countHeld(c cache, keys keySpace) int {
+	held := 0
+	dst := make([]byte, 0, 256)
+	var buf [16]byte
+	for i := range keys.n {
+		k := keys.lookup(&buf, uint32(i))
+		if _, ok := c.Get(dst[:0], &k); ok {
+			held++
+		}
+	}
+	return held
+}
+
+func cpuSeconds() (gc, all float64) {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}}
+	metrics.Read(s)
+	return s[0].Value.Float64(), s[1].Value.Float64()
+}
+
+// rss reads the resident set size from /proc; 0 where there is none.
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+// inChild runs this program again with args and decodes the JSON it
+// prints into out.
+func inChild(out any, args ...string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Stderr = os.Stderr
+	b, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("child %v: %w", args, err)
+	}
+	return json.Unmarshal(b, out)
+}
+
+func runGC(cfg config, cs []contender, progress func(string)) []gcResult {
+	var rows []gcResult
+	for _, n := range cfg.gcEntries {
+		for _, c := range cs {
+			progress(fmt.Sprintf("gc: %s with %d entries (%v mixed run)", c.name, n, cfg.gcRun))
+			var r gcResult
+			if err := inChild(&r, "-child=gc", "-contenders="+c.name, "-entries="+strconv.Itoa(n), "-gcrun="+cfg.gcRun.String()); err != nil {
+				r = gcResult{Contender: c.name, Entries: n, Note: err.Error()}
+			}
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+func runMemory(cfg config, cs []contender, progress func(string)) []memResult {
+	var rows []memResult
+	for _, c := range cs {
+		progress(fmt.Sprintf("memory: %s with a %d MiB budget", c.name, cfg.budget>>20))
+		var r memResult
+		if err := inChild(&r, "-child=memory", "-contenders="+c.name, "-budget="+strconv.FormatInt(cfg.budget, 10)); err != nil {
+			r = memResult{Contender: c.name, Budget: cfg.budget, Note: err.Error()}
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}

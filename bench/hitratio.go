@@ -1,0 +1,190 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+)
+
+// replayValueLen is the value size of every replayed request; with 8-byte
+// keys each entry is 40 bytes of payload.
+const replayValueLen = 32
+
+type hitRow struct {
+	Contender string
+	Stream    string
+	Capacity  int     // entries
+	HitRatio  float64 // percent; negative when n/a
+	Note      string
+}
+
+// hitStream is one request sequence and the capacities to replay it at.
+type hitStream struct {
+	name       string
+	requests   []uint64
+	capacities []int
+}
+
+// traceCapacities are the cells the issue tracker set for each trace.
+var traceCapacities = map[string][]int{
+	"oltp":   {250, 1000, 2000},
+	"gli":    {250, 1000, 2000},
+	"loop":   {500, 1000},
+	"multi2": {300, 1000},
+	"sprite": {100, 500, 1000},
+}
+
+// hitStreams loads the traces found in dir and builds the synthetic
+// streams: Zipf at three skews, Zipf polluted by one-pass scans, and a
+// loop, each at 0.5% and 5% of its key space (the loop at 50% and 90%).
+func hitStreams(cfg config) ([]hitStream, error) {
+	var out []hitStream
+	if cfg.traces != "" {
+		for _, name := range []string{"oltp.arc.gz", "gli.lirs.gz", "loop.lirs.gz", "multi2.lirs.gz", "sprite.lirs.gz"} {
+			path := filepath.Join(cfg.traces, name)
+			if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			reqs, err := readTrace(path, cfg.traceLimit)
+			if err != nil {
+				return nil, err
+			}
+			short, _, _ := strings.Cut(name, ".")
+			out = append(out, hitStream{name: short, requests: reqs, capacities: traceCapacities[short]})
+		}
+	}
+	n, m := cfg.synthKeys, cfg.synthRequests
+	caps := []int{n / 200, n / 20}
+	for _, s := range []float64{0.7, 0.9, 1.1} {
+		z := newZipf(n, s, 11)
+		reqs := make([]uint64, m)
+		for i := range reqs {
+			reqs[i] = uint64(z.next())
+		}
+		out = append(out, hitStream{name: fmt.Sprintf("zipf-%.1f", s), requests: reqs, capacities: caps})
+	}
+	// Zipf 0.9 traffic in blocks of 0.4 x keys requests, each followed by a
+	// scan of 0.1 x keys keys never seen before: a fifth of the traffic is
+	// one-hit wonders arriving in long runs.
+	z := newZipf(n, 0.9, 12)
+	reqs := make([]uint64, 0, m)
+	scan := uint64(1 << 40)
+	for len(reqs) < m {
+		for range 4 * n / 10 {
+			reqs = append(reqs, uint64(z.next()))
+		}
+		for range n / 10 {
+			reqs = append(reqs, scan)
+			scan++
+		}
+	}
+	out = append(out, hitStream{name: "zipf-0.9+scans", requests: reqs[:m], capacities: caps})
+	loopLen := n / 10
+	loop := make([]uint64, m)
+	for i := range loop {
+		loop[i] = uint64(i % loopLen)
+	}
+	out = append(out, hitStream{name: "loop", requests: loop, capacities: []int{loopLen / 2, loopLen * 9 / 10}})
+	return out, nil
+}
+
+// runHitRatio replays every stream at every capacity through every
+// contender: a read, and on a miss a write, per request.
+func runHitRatio(cfg config, cs []contender, progress func(string)) ([]hitRow, error) {
+	streams, err := hitStreams(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var rows []hitRow
+	value := make([]byte, replayValueLen)
+	for _, st := range streams {
+		for _, capacity := range st.capacities {
+			for _, c := range cs {
+				progress(fmt.Sprintf("hit ratio: %s at %d entries, %s", st.name, capacity, c.name))
+				row := hitRow{Contender: c.name, Stream: st.name, Capacity: capacity}
+				cache, err := c.build(capacity, 8+replayValueLen)
+				if err != nil {
+					row.HitRatio, row.Note = -1, "n/a: "+err.Error()
+					rows = append(rows, row)
+					continue
+				}
+				row.HitRatio = replay(cache, st.requests, value)
+				rows = append(rows, row)
+				cache.Close()
+			}
+			runtime.GC()
+		}
+	}
+	return rows, nil
+}
+
+func replay(c cache, requests []uint64, value []byte) float64 {
+	hits := 0
+	dst := make([]byte, 0, 64)
+	for _, id := range requests {
+		k := keyOf(id)
+		var ok bool
+		if dst, ok = c.Get(dst[:0], &k); ok {
+			hits++
+		} else {
+			c.Set(&k, value)
+		}
+	}
+	return 100 * float64(hits) / float64(len(requests))
+}
+
+// calibrate finds the smallest byte budget at which c holds at least n
+// entries of entrySize bytes, by filling trial caches with distinct keys.
+// It fails with errTooSmall when even c's smallest cache holds more than
+// 5% over n: a hit ratio measured there would flatter c.
+func calibrate(c contender, n, entrySize int) (int64, error) {
+	value := make([]byte, entrySize-8)
+	held := func(budget int64) (int, error) {
+		cache, err := c.byBytes(budget)
+		if err != nil {
+			return 0, err
+		}
+		defer cache.Close()
+		for i := range 4 * n {
+			k := keyOf(uint64(i))
+			cache.Set(&k, value)
+		}
+		return cache.Len(), nil
+	}
+	lo := c.minBytes
+	got, err := held(lo)
+	if err != nil {
+		return 0, err
+	}
+	if got >= n {
+		if got > n+n/20 {
+			return 0, fmt.Errorf("%w: its smallest size holds %d entries", errTooSmall, got)
+		}
+		return lo, nil
+	}
+	hi := lo
+	for got < n {
+		lo, hi = hi, hi*2
+		if got, err = held(hi); err != nil {
+			return 0, err
+		}
+	}
+	for hi-lo > max(hi/200, 64) {
+		mid := lo + (hi-lo)/2
+		if got, err = held(mid); err != nil {
+			return 0, err
+		}
+		if got >= n {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	if got, _ = held(hi); got > n+n/20 {
+		return 0, fmt.Errorf("%w: its sizes step from under %d entries to %d", errTooSmall, n, got)
+	}
+	return hi, nil
+}

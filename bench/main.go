@@ -1,0 +1,157 @@
+// Command bench compares ringcache with its peers — freecache, fastcache,
+// bigcache, ristretto, otter, theine and golang-lru — on the same
+// workloads in one run, and writes Markdown tables and PNG charts.
+//
+//	cd bench && go run . [-workloads throughput,gc,memory,hitratio] [-contenders ringcache,otter] [-smoke]
+//
+// Workloads:
+//   - throughput: Mops/s of parallel Get/Set mixes on a prefilled cache
+//     (scrambled Zipf keys, 16-byte keys, 128-byte values, 4 x GOMAXPROCS
+//     goroutines), plus insert-only into a cache holding 10% of the keys;
+//   - gc: heap objects, forced GC time, RSS and GC pauses during a mixed
+//     run, with 1M, 4M and 10M entries, each in a fresh child process;
+//   - memory: entries kept and RSS used for the same byte budget;
+//   - hitratio: the traces in -traces and synthetic Zipf, scan and loop
+//     streams at capacities given in entries (byte caches are calibrated to
+//     hold that many entries, or reported n/a).
+//
+// Progress goes to stderr; results to -out (default ../docs/results).
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type config struct {
+	workloads     map[string]bool
+	contenders    []contender
+	out           string
+	traces        string
+	traceLimit    int
+	keys          int
+	streamLen     int
+	zipfS         float64
+	duration      time.Duration
+	gcEntries     []int
+	gcRun         time.Duration
+	budget        int64
+	synthKeys     int
+	synthRequests int
+	smoke         bool
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var (
+		workloads  = flag.String("workloads", "throughput,gc,memory,hitratio", "comma-separated workloads to run")
+		names      = flag.String("contenders", "", "comma-separated contenders (default all): "+allNames())
+		out        = flag.String("out", "../docs/results", "directory for results.md, results.json and charts; empty = stdout only")
+		traces     = flag.String("traces", "../../shared/traces", "directory of ARC/LIRS gzip traces; empty = synthetic streams only")
+		traceLimit = flag.Int("trace-limit", 0, "replay at most this many requests of each trace (0 = all)")
+		keys       = flag.Int("keys", 1_000_000, "throughput: distinct keys")
+		zipfS      = flag.Float64("zipf", 0.99, "throughput: Zipf skew of the key stream")
+		duration   = flag.Duration("duration", time.Second, "throughput: time per cell")
+		gcEntries  = flag.String("gc-entries", "1000000,4000000,10000000", "gc: entry counts")
+		gcRun      = flag.Duration("gcrun", 10*time.Second, "gc: length of the mixed run")
+		budget     = flag.Int64("budget", 64<<20, "memory: byte budget")
+		synthKeys  = flag.Int("synth-keys", 1_000_000, "hitratio: key space of the synthetic streams")
+		synthReqs  = flag.Int("synth-requests", 1_000_000, "hitratio: requests per synthetic stream")
+		smoke      = flag.Bool("smoke", false, "tiny sizes and durations, to check the suite runs (figures meaningless)")
+		child      = flag.String("child", "", "internal: run one measurement in this process (gc or memory)")
+		entries    = flag.Int("entries", 0, "internal: entries for -child=gc")
+	)
+	flag.Parse()
+	cfg := config{
+		workloads: map[string]bool{}, out: *out, traces: *traces, traceLimit: *traceLimit,
+		keys: *keys, streamLen: 1 << 22, zipfS: *zipfS, duration: *duration, gcRun: *gcRun,
+		budget: *budget, synthKeys: *synthKeys, synthRequests: *synthReqs, smoke: *smoke,
+	}
+	for _, w := range strings.Split(*workloads, ",") {
+		switch w = strings.TrimSpace(w); w {
+		case "throughput", "gc", "memory", "hitratio":
+			cfg.workloads[w] = true
+		case "":
+		default:
+			return fmt.Errorf("unknown workload %q", w)
+		}
+	}
+	for _, s := range strings.Split(*gcEntries, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("-gc-entries: %q is not a positive count", s)
+		}
+		cfg.gcEntries = append(cfg.gcEntries, n)
+	}
+	cfg.contenders = contenders
+	if *names != "" {
+		cfg.contenders = nil
+		for _, n := range strings.Split(*names, ",") {
+			c, ok := contenderNamed(strings.TrimSpace(n))
+			if !ok {
+				return fmt.Errorf("unknown contender %q; known: %s", n, allNames())
+			}
+			cfg.contenders = append(cfg.contenders, c)
+		}
+	}
+	if cfg.smoke {
+		cfg.keys, cfg.streamLen, cfg.duration = 20_000, 1<<16, 100*time.Millisecond
+		cfg.gcEntries, cfg.gcRun, cfg.budget = []int{20_000}, 200*time.Millisecond, 4<<20
+		cfg.synthKeys, cfg.synthRequests, cfg.traceLimit = 20_000, 20_000, 20_000
+	}
+
+	switch *child {
+	case "":
+	case "gc":
+		return json.NewEncoder(os.Stdout).Encode(childGC(cfg.contenders[0], *entries, cfg.gcRun))
+	case "memory":
+		return json.NewEncoder(os.Stdout).Encode(childMemory(cfg.contenders[0], cfg.budget))
+	default:
+		return fmt.Errorf("unknown -child %q", *child)
+	}
+
+	start := time.Now()
+	progress := func(s string) {
+		fmt.Fprintf(os.Stderr, "[%6.1fs] %s\n", time.Since(start).Seconds(), s)
+	}
+	var res results
+	res.Env = describeEnv(os.Args[1:])
+	if cfg.workloads["throughput"] {
+		res.Throughput = runThroughput(cfg, cfg.contenders, progress)
+	}
+	if cfg.workloads["gc"] {
+		res.GC = runGC(cfg, cfg.contenders, progress)
+	}
+	if cfg.workloads["memory"] {
+		res.Memory = runMemory(cfg, cfg.contenders, progress)
+	}
+	if cfg.workloads["hitratio"] {
+		rows, err := runHitRatio(cfg, cfg.contenders, progress)
+		if err != nil {
+			return err
+		}
+		res.HitRatio = rows
+	}
+	res.Env.Elapsed = time.Since(start).Round(time.Second).String()
+	progress("writing results")
+	return res.write(cfg.out)
+}
+
+func allNames() string {
+	var n []string
+	for _, c := range contenders {
+		n = append(n, c.name)
+	}
+	return strings.Join(n, ",")
+}

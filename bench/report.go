@@ -1,0 +1,385 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+)
+
+type env struct {
+	Date    string
+	CPU     string
+	Cores   int
+	Go      string
+	OS      string
+	Command string
+	Elapsed string
+}
+
+type results struct {
+	Env        env
+	Throughput []throughputRow `json:",omitempty"`
+	GC         []gcResult      `json:",omitempty"`
+	Memory     []memResult     `json:",omitempty"`
+	HitRatio   []hitRow        `json:",omitempty"`
+}
+
+func describeEnv(args []string) env {
+	cpu := "unknown"
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	return env{
+		Date: time.Now().UTC().Format("2006-01-02 15:04 MST"), CPU: cpu, Cores: runtime.NumCPU(),
+		Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH,
+		Command: strings.TrimSpace("go run . " + strings.Join(args, " ")),
+	}
+}
+
+// write prints the Markdown report to stdout and, with a directory, saves
+// it as results.md beside results.json and the charts.
+func (r *results) write(dir string) error {
+	md := r.markdown()
+	fmt.Print(md)
+	if dir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), js, 0o644); err != nil {
+		return err
+	}
+	if err := r.charts(dir); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "results.md"), []byte(md), 0o644)
+}
+
+// names returns the contenders in the order they were run.
+func names[T any](rows []T, name func(T) string) []string {
+	var out []string
+	for _, r := range rows {
+		if n := name(r); !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// bestPeer returns the best value among contenders other than ringcache.
+func bestPeer(vals map[string]float64, higherBetter bool) (float64, bool) {
+	best, found := 0.0, false
+	for n, v := range vals {
+		if n == "ringcache" {
+			continue
+		}
+		if !found || (higherBetter && v > best) || (!higherBetter && v < best) {
+			best, found = v, true
+		}
+	}
+	return best, found
+}
+
+func (r *results) markdown() string {
+	var b strings.Builder
+	e := r.Env
+	fmt.Fprintf(&b, "# ringcache and its peers\n\n")
+	fmt.Fprintf(&b, "%s · %s, %d cores · %s %s · `%s` (from bench/) · took %s\n\n", e.Date, e.CPU, e.Cores, e.Go, e.OS, e.Command, e.Elapsed)
+	fmt.Fprintf(&b, "Ratios are to the best peer in the same row: above 1 (or a positive difference) means ringcache leads. The machine is a shared VM: compare within this run, not across runs.\n\n")
+	if len(r.Throughput) > 0 {
+		r.throughputTable(&b)
+	}
+	if len(r.GC) > 0 {
+		r.gcTable(&b)
+	}
+	if len(r.Memory) > 0 {
+		r.memoryTable(&b)
+	}
+	if len(r.HitRatio) > 0 {
+		r.hitTable(&b)
+	}
+	return b.String()
+}
+
+func (r *results) throughputTable(b *strings.Builder) {
+	cs := names(r.Throughput, func(t throughputRow) string { return t.Contender })
+	ws := names(r.Throughput, func(t throughputRow) string { return t.Workload })
+	fmt.Fprintf(b, "## Throughput (Mops/s, higher is better)\n\n![throughput](throughput.png)\n\n")
+	fmt.Fprintf(b, "| workload | %s | ringcache ÷ best peer |\n|---|%s---|\n", strings.Join(cs, " | "), strings.Repeat("---|", len(cs)))
+	var notes []string
+	for _, w := range ws {
+		vals := map[string]float64{}
+		fmt.Fprintf(b, "| %s |", w)
+		for _, c := range cs {
+			cell := "–"
+			for _, t := range r.Throughput {
+				if t.Contender == c && (t.Workload == w || t.Workload == "all") {
+					if t.Mops > 0 {
+						cell = fmt.Sprintf("%.2f", t.Mops)
+						vals[c] = t.Mops
+					} else {
+						cell = "n/a"
+					}
+					if t.Note != "" && !slices.Contains(notes, c+": "+t.Note) {
+						notes = append(notes, c+": "+t.Note)
+					}
+				}
+			}
+			fmt.Fprintf(b, " %s |", cell)
+		}
+		fmt.Fprintf(b, " %s |\n", ratio(vals, true))
+	}
+	writeNotes(b, notes)
+}
+
+func ratio(vals map[string]float64, higherBetter bool) string {
+	best, ok := bestPeer(vals, higherBetter)
+	rc, have := vals["ringcache"]
+	if !ok || !have || best == 0 || rc == 0 {
+		return "–"
+	}
+	if higherBetter {
+		return fmt.Sprintf("%.2fx", rc/best)
+	}
+	return fmt.Sprintf("%.2fx", best/rc)
+}
+
+func writeNotes(b *strings.Builder, notes []string) {
+	for _, n := range notes {
+		fmt.Fprintf(b, "- %s\n", n)
+	}
+	b.WriteString("\n")
+}
+
+func (r *results) gcTable(b *strings.Builder) {
+	fmt.Fprintf(b, "## GC cost and memory with many entries\n\n![forced GC](gc.png)\n\n")
+	fmt.Fprintf(b, "Each cell is a fresh process: fill with 16-byte keys and 128-byte values (generic caches get their own value slice per entry), five forced GCs (median wall time), then a 90%%-read mixed run.\n\n")
+	fmt.Fprintf(b, "| entries | contender | held | heap objects | forced GC | RSS growth per entry | GC pauses in run | GC CPU share in run | run Mops/s |\n|---|---|---|---|---|---|---|---|---|\n")
+	var notes []string
+	for _, g := range r.GC {
+		if g.Note != "" {
+			notes = append(notes, fmt.Sprintf("%s at %d: %s", g.Contender, g.Entries, g.Note))
+		}
+		if g.Held == 0 {
+			fmt.Fprintf(b, "| %d | %s | n/a | | | | | | |\n", g.Entries, g.Contender)
+			continue
+		}
+		fmt.Fprintf(b, "| %d | %s | %d | %d | %v | %.1f B | %v (%d GCs) | %.1f%% | %.2f |\n",
+			g.Entries, g.Contender, g.Held, g.HeapObjects, g.GCWall.Round(time.Microsecond),
+			float64(g.RSSGrowth)/float64(g.Held), g.RunPause.Round(time.Microsecond), g.RunGCs, 100*g.RunGCShare, g.RunMops)
+	}
+	writeNotes(b, notes)
+}
+
+func (r *results) memoryTable(b *strings.Builder) {
+	fmt.Fprintf(b, "## Entries kept for the same byte budget\n\n![memory](memory.png)\n\n")
+	fmt.Fprintf(b, "Each contender is configured for the budget (generic caches weigh each entry as len(key)+len(value), the usual choice) and fed twice the budget of distinct 16-byte keys with 128-byte values; retained counts keys still readable. RSS per retained entry is the honest figure: weights do not count a generic cache's own overhead.\n\n")
+	fmt.Fprintf(b, "| contender | budget | retained | RSS growth | RSS per retained entry |\n|---|---|---|---|---|\n")
+	var notes []string
+	for _, m := range r.Memory {
+		if m.Note != "" {
+			notes = append(notes, m.Contender+": "+m.Note)
+		}
+		per := "n/a"
+		if m.Retained > 0 {
+			per = fmt.Sprintf("%.1f B", float64(m.RSSGrowth)/float64(m.Retained))
+		}
+		fmt.Fprintf(b, "| %s | %d MiB | %d | %.1f MiB | %s |\n", m.Contender, m.Budget>>20, m.Retained, float64(m.RSSGrowth)/(1<<20), per)
+	}
+	writeNotes(b, notes)
+}
+
+func (r *results) hitTable(b *strings.Builder) {
+	cs := names(r.HitRatio, func(h hitRow) string { return h.Contender })
+	fmt.Fprintf(b, "## Hit ratio (%%, higher is better)\n\n![hit ratio](hitratio.png)\n\n")
+	fmt.Fprintf(b, "Each request is a Get, and on a miss a Set of a %d-byte value under its 8-byte key. Capacities are in entries; byte caches are calibrated to hold that many, or n/a where they cannot be made that small.\n\n", replayValueLen)
+	fmt.Fprintf(b, "| stream @ entries | %s | ringcache − best peer | ringcache − best W-TinyLFU |\n|---|%s---|---|\n", strings.Join(cs, " | "), strings.Repeat("---|", len(cs)))
+	type cellKey struct {
+		stream string
+		cap    int
+	}
+	var cells []cellKey
+	for _, h := range r.HitRatio {
+		if k := (cellKey{h.Stream, h.Capacity}); !slices.Contains(cells, k) {
+			cells = append(cells, k)
+		}
+	}
+	sums := map[string]float64{}
+	counted := map[string]int{}
+	for _, k := range cells {
+		vals := map[string]float64{}
+		fmt.Fprintf(b, "| %s @ %d |", k.stream, k.cap)
+		for _, c := range cs {
+			cell := "–"
+			for _, h := range r.HitRatio {
+				if h.Contender == c && h.Stream == k.stream && h.Capacity == k.cap {
+					if h.HitRatio < 0 {
+						cell = "n/a"
+					} else {
+						cell = fmt.Sprintf("%.2f", h.HitRatio)
+						vals[c] = h.HitRatio
+						sums[c] += h.HitRatio
+						counted[c]++
+					}
+				}
+			}
+			fmt.Fprintf(b, " %s |", cell)
+		}
+		fmt.Fprintf(b, " %s | %s |\n", diff(vals, nil), diff(vals, []string{"otter", "theine"}))
+	}
+	fmt.Fprintf(b, "| **mean of cells it ran** |")
+	for _, c := range cs {
+		if counted[c] > 0 {
+			fmt.Fprintf(b, " %.2f (%d) |", sums[c]/float64(counted[c]), counted[c])
+		} else {
+			fmt.Fprintf(b, " – |")
+		}
+	}
+	fmt.Fprintf(b, " | |\n\n")
+}
+
+// diff returns ringcache's lead in points over the best of the named
+// peers (all peers when nil).
+func diff(vals map[string]float64, among []string) string {
+	rc, ok := vals["ringcache"]
+	if !ok {
+		return "–"
+	}
+	best, found := 0.0, false
+	for n, v := range vals {
+		if n == "ringcache" || (among != nil && !slices.Contains(among, n)) {
+			continue
+		}
+		if !found || v > best {
+			best, found = v, true
+		}
+	}
+	if !found {
+		return "–"
+	}
+	return fmt.Sprintf("%+.2f", rc-best)
+}
+
+var palette = []color.Color{
+	color.RGBA{0xd6, 0x27, 0x28, 255}, // ringcache stands out in red
+	color.RGBA{0x1f, 0x77, 0xb4, 255},
+	color.RGBA{0xff, 0x7f, 0x0e, 255},
+	color.RGBA{0x2c, 0xa0, 0x2c, 255},
+	color.RGBA{0x94, 0x67, 0xbd, 255},
+	color.RGBA{0x8c, 0x56, 0x4b, 255},
+	color.RGBA{0xe3, 0x77, 0xc2, 255},
+	color.RGBA{0x7f, 0x7f, 0x7f, 255},
+}
+
+// groupedBars draws one bar per contender in each category.
+func groupedBars(title, ylabel string, categories, contenders []string, value func(cat, contender string) float64, file string) error {
+	p := plot.New()
+	p.Title.Text = title
+	p.Y.Label.Text = ylabel
+	p.Legend.Top = true
+	width := vg.Points(float64(min(14, 90/max(len(contenders), 1))))
+	for i, c := range contenders {
+		vals := make(plotter.Values, len(categories))
+		for j, cat := range categories {
+			vals[j] = max(value(cat, c), 0)
+		}
+		bars, err := plotter.NewBarChart(vals, width)
+		if err != nil {
+			return err
+		}
+		bars.LineStyle.Width = 0
+		bars.Color = palette[i%len(palette)]
+		bars.Offset = width * vg.Length(float64(i)-float64(len(contenders)-1)/2)
+		p.Add(bars)
+		p.Legend.Add(c, bars)
+	}
+	p.NominalX(categories...)
+	w := vg.Length(max(6, float64(len(categories))*float64(len(contenders))*0.2+2)) * vg.Inch
+	return p.Save(w, 5*vg.Inch, file)
+}
+
+func (r *results) charts(dir string) error {
+	if len(r.Throughput) > 0 {
+		cs := names(r.Throughput, func(t throughputRow) string { return t.Contender })
+		ws := slices.DeleteFunc(names(r.Throughput, func(t throughputRow) string { return t.Workload }), func(s string) bool { return s == "all" })
+		err := groupedBars("Throughput", "Mops/s", ws, cs, func(w, c string) float64 {
+			for _, t := range r.Throughput {
+				if t.Workload == w && t.Contender == c {
+					return t.Mops
+				}
+			}
+			return 0
+		}, filepath.Join(dir, "throughput.png"))
+		if err != nil {
+			return err
+		}
+	}
+	if len(r.GC) > 0 {
+		cs := names(r.GC, func(g gcResult) string { return g.Contender })
+		es := names(r.GC, func(g gcResult) string { return fmt.Sprint(g.Entries) })
+		err := groupedBars("Forced GC with N entries (lower is better)", "milliseconds", es, cs, func(e, c string) float64 {
+			for _, g := range r.GC {
+				if fmt.Sprint(g.Entries) == e && g.Contender == c {
+					return float64(g.GCWall) / 1e6
+				}
+			}
+			return 0
+		}, filepath.Join(dir, "gc.png"))
+		if err != nil {
+			return err
+		}
+	}
+	if len(r.Memory) > 0 {
+		cs := names(r.Memory, func(m memResult) string { return m.Contender })
+		err := groupedBars("RSS per retained entry, 16 B key + 128 B value (lower is better)", "bytes", []string{"bytes per entry"}, cs, func(_, c string) float64 {
+			for _, m := range r.Memory {
+				if m.Contender == c && m.Retained > 0 {
+					return float64(m.RSSGrowth) / float64(m.Retained)
+				}
+			}
+			return 0
+		}, filepath.Join(dir, "memory.png"))
+		if err != nil {
+			return err
+		}
+	}
+	if len(r.HitRatio) > 0 {
+		cs := names(r.HitRatio, func(h hitRow) string { return h.Contender })
+		cells := names(r.HitRatio, func(h hitRow) string { return fmt.Sprintf("%s@%d", h.Stream, h.Capacity) })
+		err := groupedBars("Hit ratio (n/a cells left empty)", "percent", cells, cs, func(cell, c string) float64 {
+			for _, h := range r.HitRatio {
+				if fmt.Sprintf("%s@%d", h.Stream, h.Capacity) == cell && h.Contender == c {
+					return h.HitRatio
+				}
+			}
+			return 0
+		}, filepath.Join(dir, "hitratio.png"))
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
