@@ -35,15 +35,17 @@ func (k Kind) String() string {
 
 // Policy decides what a shard keeps. It keeps a few bits in each entry's
 // header (a 2-bit CLOCK counter: reads since the ring last passed the
-// entry) and, for LRU-K, in memory the shard provides: a frequency sketch
-// of recent reads, and a ghost history (a rotating Bloom filter) of keys
-// recently evicted or rejected. Not safe for concurrent use: the shard
-// calls it under its lock.
+// entry) and, for LRU-K, an access history in memory the shard provides: a
+// rotating Bloom filter of keys read recently, whether cached, evicted or
+// never stored, and a frequency sketch of the keys read more than once.
+// The filter is TinyLFU's doorkeeper: a key's first read in a while only
+// enters it, so one-hit wonders never crowd the sketch's counters. Not
+// safe for concurrent use: the shard calls it under its lock.
 type Policy struct {
-	kind   Kind
-	k      int
-	sketch Sketch
-	ghosts *bloom.Rotating
+	kind    Kind
+	k       int
+	sketch  Sketch
+	history *bloom.Rotating
 }
 
 // NewFIFO returns the second-chance policy.
@@ -54,12 +56,13 @@ func NewFIFO() *Policy { return &Policy{kind: FIFO} }
 func LRUKMemory(entries int) (sketchWords, historyWords, historyHashes int) {
 	entries = max(entries, 64)
 	// Two bytes of sketch per entry: each word's 16 counters serve about
-	// four keys, one counter per row each.
-	sketchWords = max(entries/4, 8)
-	// The ghosts remember about a cache's worth of evicted keys (two
-	// generations of half as many) at a 5% false positive rate: about one
-	// byte per entry.
-	historyWords, historyHashes = bloom.Size(entries/2, 0.05)
+	// four keys that got past the history, one counter per row each. A
+	// floor of 512 bytes keeps tiny shards from counting noise.
+	sketchWords = max(entries/4, 64)
+	// The history remembers the last two to four cache-fulls of keys read
+	// (two generations of twice the entries) at a 10% false positive rate:
+	// about 2.6 bytes per entry.
+	historyWords, historyHashes = bloom.Size(historyPerGeneration(entries), 0.1)
 	return sketchWords, 2 * historyWords, historyHashes
 }
 
@@ -68,7 +71,7 @@ func LRUKMemory(entries int) (sketchWords, historyWords, historyHashes int) {
 // reads that earns a key its place in main (at least 1).
 func NewLRUK(k, entries int, sketchWords, historyWords []uint64, historyHashes int) (*Policy, error) {
 	entries = max(entries, 64)
-	ghosts, err := bloom.NewRotatingOver(historyWords, historyHashes, max(entries/2, 1))
+	history, err := bloom.NewRotatingOver(historyWords, historyHashes, historyPerGeneration(entries))
 	if err != nil {
 		return nil, err
 	}
@@ -76,18 +79,36 @@ func NewLRUK(k, entries int, sketchWords, historyWords []uint64, historyHashes i
 		kind: LRUK,
 		k:    max(k, 1),
 		// TinyLFU's sample: halve the counts every ten cache-fulls of reads.
-		sketch: NewSketch(sketchWords, 10*entries),
-		ghosts: ghosts,
+		sketch:  NewSketch(sketchWords, 10*entries),
+		history: history,
 	}, nil
 }
+
+func historyPerGeneration(entries int) int { return 2 * max(entries, 64) }
 
 // Kind returns the policy's kind.
 func (p *Policy) Kind() Kind { return p.kind }
 
-// Read records a read of the key with hash h, hit or miss.
+// mix spreads a key hash over all 64 bits again. A shard sees only keys
+// whose hashes share their top bits (they picked the shard) and whose low
+// bits cluster by index slot; the sketch and the ghost filter index by
+// both halves, so unmixed they would use a fraction of their memory.
+func mix(h uint64) uint64 {
+	h ^= h >> 29
+	h *= 0xBF58476D1CE4E5B9
+	return h ^ h>>32
+}
+
+// Read records a read of the key with hash h, hit or miss: its first in a
+// while enters the history, later ones count in the sketch.
 func (p *Policy) Read(h uint64) {
-	if p.kind == LRUK {
-		p.sketch.Increment(h)
+	if p.kind != LRUK {
+		return
+	}
+	if m := mix(h); p.history.HasHash(m) {
+		p.sketch.Increment(m)
+	} else {
+		p.history.AddHash(m)
 	}
 }
 
@@ -96,14 +117,12 @@ func (p *Policy) Reads(h uint64) int {
 	if p.kind != LRUK {
 		return 0
 	}
-	return p.sketch.Estimate(h)
-}
-
-// Evicted records that the key with hash h left the cache while live.
-func (p *Policy) Evicted(h uint64) {
-	if p.kind == LRUK {
-		p.ghosts.AddHash(h)
+	m := mix(h)
+	n := p.sketch.Estimate(m)
+	if p.history.HasHash(m) {
+		n++
 	}
+	return n
 }
 
 // Hit returns an entry's metadata after a read of it.
@@ -129,11 +148,9 @@ func (p *Policy) Spare(meta uint8) (bool, uint8) {
 }
 
 // Eligible reports whether a probation candidate with hash h has earned
-// main: by its K-th recent read, or by coming back soon after it was
-// evicted (a ghost hit: its earlier reads were what got it in before).
-func (p *Policy) Eligible(h uint64) bool {
-	return p.kind == LRUK && (p.Reads(h) >= p.k || p.ghosts.HasHash(h))
-}
+// main by its K-th recent read. The history outlives the entries, so reads
+// before an eviction still count when the key comes back.
+func (p *Policy) Eligible(h uint64) bool { return p.kind == LRUK && p.Reads(h) >= p.k }
 
 // Admit reports whether an eligible candidate should replace main's
 // victim: only when it was read more often recently (TinyLFU's rule; a tie
@@ -145,6 +162,6 @@ func (p *Policy) Admit(candidate, victim uint64) bool { return p.Reads(candidate
 func (p *Policy) Reset() {
 	if p.kind == LRUK {
 		p.sketch.Reset()
-		p.ghosts.Reset()
+		p.history.Reset()
 	}
 }

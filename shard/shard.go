@@ -37,7 +37,7 @@ const (
 	probationShare = 10
 	// lrukBytesPerEntry is the policy memory LRU-K takes per expected entry
 	// (sketch and history), for the split between index and ring.
-	lrukBytesPerEntry = 3
+	lrukBytesPerEntry = 5 // 2 sketch + 2.6 history, rounded up
 )
 
 // Ring indexes: new entries wait in probation under LRU-K; main holds the
@@ -501,7 +501,6 @@ func (s *Shard) reclaimMain(now int64, challenger uint64, challenged bool) (refu
 		return true
 	default:
 		s.stats.Evictions++
-		s.policy.Evicted(h)
 	}
 	s.drop(mainRing, slot, size)
 	return false
@@ -537,7 +536,6 @@ func (s *Shard) settle(g int, h uint64, size int, now int64) {
 func (s *Shard) reject(g int, h uint64, size int) {
 	s.stats.Rejections++
 	s.stats.Evictions++
-	s.policy.Evicted(h)
 	s.drop(probation, s.slotAt(uint32(h), g), size)
 }
 
