@@ -55,19 +55,19 @@ func TestLRUKEligibility(t *testing.T) {
 	const h = 0xabcdef0123456789
 	require.Equal(t, 0, p.Reads(h))
 	require.False(t, p.Eligible(h))
-	p.Read(h)
+	p.Read(h, false)
 	require.Equal(t, 1, p.Reads(h), "a first read enters the history only")
 	require.Equal(t, 0, p.sketch.Estimate(mix(h)), "one-hit wonders stay out of the sketch")
 	require.False(t, p.Eligible(h), "one read is short of K = 2")
-	p.Read(h)
+	p.Read(h, false)
 	require.Equal(t, 2, p.Reads(h))
 	require.True(t, p.Eligible(h), "the second read earns main at K = 2")
 
 	const other = 0x1111222233334444
-	p.Read(other)
+	p.Read(other, false)
 	require.True(t, p.Admit(h, other), "more recent reads win")
 	require.False(t, p.Admit(other, h))
-	p.Read(other)
+	p.Read(other, false)
 	require.False(t, p.Admit(h, other), "a tie keeps the incumbent")
 
 	p.Reset()
@@ -100,6 +100,6 @@ func TestClockCounters(t *testing.T) {
 	keep, _ = fifo.Spare(meta)
 	require.False(t, keep, "and only once")
 	require.Equal(t, 0, fifo.Reads(1))
-	fifo.Read(1)
+	fifo.Read(1, false)
 	fifo.Reset()
 }

@@ -32,9 +32,13 @@ const (
 	// A single entry may take at most a quarter of the main ring, so that
 	// one large write cannot wipe out the shard.
 	maxRecordShare = 4
-	// probationShare is the part of the ring bytes that holds new entries
-	// under LRU-K (1/probationShare of them).
-	probationShare = 10
+	// probationShare sets the probation ring under LRU-K: 1/probationShare
+	// of the ring bytes, and of the entries. W-TinyLFU's authors found a
+	// window of about 1% best for most workloads; 2% measured a little
+	// better on recency-heavy traces at no cost on the others
+	// (docs/admission.md). Entries larger than half the probation ring go
+	// straight to main.
+	probationShare = 50
 	// lrukBytesPerEntry is the policy memory LRU-K takes per expected entry
 	// (sketch and history), for the split between index and ring.
 	lrukBytesPerEntry = 5 // 2 sketch + 2.6 history, rounded up
@@ -137,6 +141,9 @@ func PlanLayout(size int, o Options) Layout {
 	l.Slots = max(l.Entries*loadDen/loadNum, minSlots)
 	if o.Policy == evict.LRUK {
 		l.SketchWords, l.HistoryWords, l.HistoryHashes = evict.LRUKMemory(l.Entries)
+		// The sketch's floor is for shards of some size; in tiny ones it
+		// may take an eighth of the memory at most.
+		l.SketchWords = min(l.SketchWords, max(size/64, 8))
 	}
 	ring := min(size-slotSize*(l.Slots+l.SketchWords+l.HistoryWords), maxRingSize)
 	if o.Policy == evict.LRUK {
@@ -325,12 +332,12 @@ func (s *Shard) read(h uint64, key []byte, now int64) ([]byte, bool) {
 	if !ok {
 		if s.open {
 			s.stats.Misses++
-			s.policy.Read(h)
+			s.policy.Read(h, false)
 		}
 		return nil, false
 	}
 	s.stats.Hits++
-	s.policy.Read(h)
+	s.policy.Read(h, true)
 	b := s.bytes(g, hd.size())
 	b[11] = b[11]&^evict.MetaBits | s.policy.Hit(hd.flags)&evict.MetaBits
 	start := HeaderSize + hd.keyLen
