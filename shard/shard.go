@@ -116,9 +116,9 @@ type Shard struct {
 	// smaller than Options.AvgPayload the index, not the ring, bounds the
 	// cache, and probation must stay a small part of it either way.
 	probLive, maxProb int
-	maxRecord int
-	policy    *evict.Policy
-	stats     Stats
+	maxRecord         int
+	policy            *evict.Policy
+	stats             Stats
 }
 
 // Layout says how Init divides a shard's memory.
