@@ -3,6 +3,7 @@ package ringcache
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -19,9 +20,13 @@ type Cache struct {
 	clock      *ttl.Clock
 	ownClock   bool
 	defaultTTL time.Duration
+	jitter     *ttl.Jitter // nil without Config.TTLJitter
+	codecs     *codecs
 	maxEntry   int
 	capacity   int64
+	loading    loading
 
+	closed  atomic.Bool
 	closeMu sync.Mutex
 	region  *arena.Region // nil once closed
 }
@@ -41,8 +46,13 @@ func New(cfg Config) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
+	codecs, err := newCodecs(cfg.Compression)
+	if err != nil {
+		return nil, fmt.Errorf("%w: compression: %w", ErrInvalidConfig, err)
+	}
 	region, err := arena.NewRegion(l.shards * l.shardBytes)
 	if err != nil {
+		codecs.close()
 		return nil, fmt.Errorf("%w: %w", ErrInvalidCapacity, err)
 	}
 	c := &Cache{
@@ -50,14 +60,23 @@ func New(cfg Config) (*Cache, error) {
 		shift:      uint(64 - bitsFor(l.shards)),
 		clock:      cfg.Clock,
 		defaultTTL: cfg.DefaultTTL,
+		codecs:     codecs,
 		capacity:   cfg.Capacity,
 		region:     region,
+	}
+	if cfg.TTLJitter > 0 {
+		seed := cfg.Seed
+		if seed == 0 {
+			seed = uint64(time.Now().UnixNano())
+		}
+		c.jitter = ttl.NewJitter(cfg.TTLJitter, seed)
 	}
 	mem := region.Bytes()
 	for i := range c.shards {
 		part := mem[i*l.shardBytes : (i+1)*l.shardBytes : (i+1)*l.shardBytes]
 		if err := c.shards[i].Init(part, l.shard); err != nil {
 			_ = region.Free()
+			codecs.close()
 			return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 		}
 	}
@@ -65,6 +84,7 @@ func New(cfg Config) (*Cache, error) {
 	if c.clock == nil {
 		c.clock, c.ownClock = ttl.NewClock(), true
 	}
+	c.loading.init(&cfg)
 	return c, nil
 }
 
@@ -79,7 +99,8 @@ func bitsFor(n int) int {
 func (c *Cache) shardFor(h uint64) *shard.Shard { return &c.shards[h>>c.shift].Shard }
 
 // MaxEntrySize returns the largest len(key)+len(value) the cache stores: a
-// quarter of a shard's ring, and at most 16 MiB - 1.
+// quarter of a shard's main ring, and at most 16 MiB - 1. Compressed and
+// loaded values take up to 11 bytes more for their frame.
 func (c *Cache) MaxEntrySize() int { return c.maxEntry }
 
 // Set stores value under key with Config.DefaultTTL, replacing any earlier
@@ -89,9 +110,10 @@ func (c *Cache) Set(key, value []byte) error {
 }
 
 // SetWithTTL stores value under key, expiring after ttl (0 = never),
-// replacing any earlier value at once for every reader. The cache copies
-// both slices. TTLs are rounded up to whole milliseconds, and an expiry
-// more than about 34 years after New is clamped to that limit.
+// replacing any earlier value (a negative-cache tombstone included) at once
+// for every reader. The cache copies both slices. TTLs get Config.TTLJitter
+// applied, are rounded up to whole milliseconds, and an expiry more than
+// about 34 years after New is clamped to that limit.
 //
 // Errors: ErrInvalidTTL for a negative ttl, ErrKeyTooLarge, ErrEntryTooLarge
 // (see MaxEntrySize), ErrClosed. A failed Set leaves any earlier value in
@@ -104,9 +126,35 @@ func (c *Cache) set(key, value []byte, d time.Duration) error {
 	if d < 0 {
 		return ErrInvalidTTL
 	}
+	d = c.jittered(d)
 	h := shard.Hash(key)
 	now := c.clock.Now()
-	return c.shardFor(h).Set(h, key, value, now, ttl.Stamp(now, d))
+	c.loading.forgetError(key)
+	expiry := ttl.Stamp(now, d)
+	if !c.codecs.wants(len(value)) {
+		return c.shardFor(h).Set(h, key, value, now, expiry, false)
+	}
+	return c.setFramed(h, key, value, now, frame{kind: kindValue, fresh: expiry, born: now}, expiry)
+}
+
+// setFramed stores value behind a frame, compressed when that saves space.
+func (c *Cache) setFramed(h uint64, key, value []byte, now int64, f frame, expiry int64) error {
+	bp := c.codecs.buffers.Get().(*[]byte)
+	b, saved := c.codecs.frame((*bp)[:0], value, f)
+	err := c.shardFor(h).Set(h, key, b, now, expiry, true)
+	*bp = b
+	c.codecs.buffers.Put(bp)
+	if err == nil && saved > 0 {
+		c.loading.stats.compressedSaved.Add(uint64(saved))
+	}
+	return err
+}
+
+func (c *Cache) jittered(d time.Duration) time.Duration {
+	if c.jitter == nil {
+		return d
+	}
+	return c.jitter.Apply(d)
 }
 
 // Get appends the value stored under key to dst and returns it with true,
@@ -114,31 +162,89 @@ func (c *Cache) set(key, value []byte, d time.Duration) error {
 // dst has room for the value. After Close every Get misses.
 func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
 	h := shard.Hash(key)
-	return c.shardFor(h).Get(dst, h, key, c.clock.Now())
+	now := c.clock.Now()
+	out := dst
+	ok := c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
+		var served bool
+		out, served = c.appendValue(dst, v, framed, now)
+		return served
+	})
+	if !ok {
+		return dst, false
+	}
+	return out, true
+}
+
+// appendValue appends what a plain read of a stored value returns, and
+// reports whether there is anything: a frame may hold a tombstone or a
+// value past its freshness (kept only for stale-if-error).
+func (c *Cache) appendValue(dst, v []byte, framed bool, now int64) ([]byte, bool) {
+	if !framed {
+		return append(dst, v...), true
+	}
+	f, payload := readFrame(v)
+	if !f.servable(now) {
+		return dst, false
+	}
+	out, err := c.codecs.appendPayload(dst, f, payload)
+	return out, err == nil
 }
 
 // GetFunc calls fn with the value stored under key and reports whether it
-// did. The slice aliases cache memory: it is valid only until fn returns,
-// must not be modified, and fn must not call the cache (its shard is locked
-// while fn runs). A nil fn makes GetFunc a counted lookup.
+// did. The slice aliases cache memory (or, for a compressed value, a
+// scratch buffer): it is valid only until fn returns, must not be
+// modified, and fn must not call the cache (its shard is locked while fn
+// runs). A nil fn makes GetFunc a counted lookup.
 func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
-	if fn == nil {
-		fn = func([]byte) {}
-	}
 	h := shard.Hash(key)
-	return c.shardFor(h).View(h, key, c.clock.Now(), fn)
+	now := c.clock.Now()
+	return c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
+		if !framed {
+			if fn != nil {
+				fn(v)
+			}
+			return true
+		}
+		f, payload := readFrame(v)
+		if !f.servable(now) {
+			return false
+		}
+		if f.codec == NoCompression {
+			if fn != nil {
+				fn(payload)
+			}
+			return true
+		}
+		bp := c.codecs.buffers.Get().(*[]byte)
+		defer c.codecs.buffers.Put(bp)
+		out, err := c.codecs.appendPayload((*bp)[:0], f, payload)
+		*bp = out
+		if err == nil && fn != nil {
+			fn(out)
+		}
+		return err == nil
+	})
 }
 
 // Has reports whether key holds a live entry. It neither counts as a hit
 // or miss nor marks the entry as recently used.
 func (c *Cache) Has(key []byte) bool {
 	h := shard.Hash(key)
-	return c.shardFor(h).Has(h, key, c.clock.Now())
+	now := c.clock.Now()
+	return c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool {
+		if !framed {
+			return true
+		}
+		f, _ := readFrame(v)
+		return f.servable(now)
+	})
 }
 
-// Delete removes key and reports whether it held a live entry.
+// Delete removes key and reports whether it held a live entry. It removes
+// a negative-cache tombstone too (and reports false for it).
 func (c *Cache) Delete(key []byte) bool {
 	h := shard.Hash(key)
+	c.loading.forgetError(key)
 	return c.shardFor(h).Delete(h, key, c.clock.Now())
 }
 
@@ -148,23 +254,43 @@ func (c *Cache) Delete(key []byte) bool {
 func (c *Cache) TTL(key []byte) (time.Duration, bool) {
 	h := shard.Hash(key)
 	now := c.clock.Now()
-	stamp, ok := c.shardFor(h).Expiry(h, key, now)
-	if !ok {
-		return 0, false
-	}
-	return ttl.Remaining(stamp, now), true
+	var left time.Duration
+	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, expiry int64) bool {
+		if framed {
+			f, _ := readFrame(v)
+			if !f.servable(now) {
+				return false
+			}
+			expiry = f.fresh
+		}
+		left = ttl.Remaining(expiry, now)
+		return true
+	})
+	return left, ok
 }
 
 // Touch gives key's live entry a new lifetime of d from now (0 = never
-// expires) and reports whether there was one. A negative d changes nothing
-// and returns false.
+// expires; Config.TTLJitter applies) and reports whether there was one. A
+// negative d changes nothing and returns false.
 func (c *Cache) Touch(key []byte, d time.Duration) bool {
 	if d < 0 {
 		return false
 	}
+	d = c.jittered(d)
 	h := shard.Hash(key)
 	now := c.clock.Now()
-	return c.shardFor(h).Touch(h, key, now, ttl.Stamp(now, d))
+	fresh := ttl.Stamp(now, d)
+	return c.shardFor(h).Update(h, key, now, func(v []byte, framed bool, _ int64) (int64, bool) {
+		if !framed {
+			return fresh, true
+		}
+		f, _ := readFrame(v)
+		if !f.servable(now) {
+			return 0, false
+		}
+		putStamp(v[1:6], fresh)
+		return c.loading.engineExpiry(fresh), true
+	})
 }
 
 // Len returns the number of entries held. It can include entries whose TTL
@@ -192,9 +318,20 @@ type Stats struct {
 	Admissions  uint64 // new keys stored
 	Promotions  uint64 // LRUK: entries moved from probation to main
 	Rejections  uint64 // LRUK: probation entries dropped for main's victim or short of K reads
-	Entries     uint64 // entries held, as Len
+	Entries     uint64 // entries held, as Len (tombstones and stale values included)
 	BytesUsed   uint64 // bytes those entries take: header, key, value, index slot
 	Capacity    uint64 // Config.Capacity
+
+	// The loading layer (GetOrLoad) and compression.
+	Loads           uint64 // loader calls, background refreshes included
+	LoadErrors      uint64 // loader calls that failed (ErrNotFound is not a failure)
+	SharedLoads     uint64 // GetOrLoad calls answered by another caller's load
+	NegativeHits    uint64 // GetOrLoad calls answered by a tombstone
+	GuardRejections uint64 // GetOrLoad calls the Bloom guard answered
+	StaleServed     uint64 // stale values served because a reload failed
+	Refreshes       uint64 // background refreshes run
+	RefreshErrors   uint64 // background refreshes whose load failed
+	BytesSaved      uint64 // bytes compression saved, summed over writes
 }
 
 // Stats returns the cache's counters. It locks each shard in turn, briefly;
@@ -204,11 +341,16 @@ func (c *Cache) Stats() Stats {
 	for i := range c.shards {
 		sum.Add(c.shards[i].Stats())
 	}
+	ls := &c.loading.stats
 	return Stats{
 		Hits: sum.Hits, Misses: sum.Misses, Sets: sum.Sets, Deletes: sum.Deletes,
 		Overwrites: sum.Overwrites, Evictions: sum.Evictions, Expirations: sum.Expirations,
 		Admissions: sum.Admissions, Promotions: sum.Promotions, Rejections: sum.Rejections,
 		Entries: sum.Entries, BytesUsed: sum.BytesUsed, Capacity: uint64(c.capacity),
+		Loads: ls.loads.Load(), LoadErrors: ls.loadErrors.Load(), SharedLoads: ls.shared.Load(),
+		NegativeHits: ls.negativeHits.Load(), GuardRejections: ls.guardRejections.Load(),
+		StaleServed: ls.staleServed.Load(), Refreshes: ls.refreshes.Load(),
+		RefreshErrors: ls.refreshErrors.Load(), BytesSaved: ls.compressedSaved.Load(),
 	}
 }
 
@@ -228,9 +370,12 @@ func (c *Cache) Close() error {
 	if c.region == nil {
 		return ErrClosed
 	}
+	c.closed.Store(true)
+	c.loading.close()
 	for i := range c.shards {
 		c.shards[i].Close()
 	}
+	c.codecs.close()
 	// No shard touches the region any more: each checks its open flag
 	// under the lock Close just released.
 	err := c.region.Free()

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"time"
 
+	"github.com/ringcache/ringcache/bloom"
 	"github.com/ringcache/ringcache/evict"
 	"github.com/ringcache/ringcache/shard"
 	"github.com/ringcache/ringcache/ttl"
@@ -69,6 +70,60 @@ type Config struct {
 	// or misses; writes do not count.
 	K int
 
+	// TTLJitter spreads every write's TTL (explicit ones, DefaultTTL,
+	// loaded ones, NegativeTTL) uniformly over ±TTLJitter of its length, so
+	// entries written together do not expire together: 0.1 means ±10%.
+	// From 0 (off) to below 1.
+	TTLJitter float64
+
+	// Seed seeds the jitter's generator, for reproducible tests; zero
+	// picks one from the time.
+	Seed uint64
+
+	// Compression stores values of at least Compression.MinSize bytes
+	// compressed when that saves space, transparently to every read.
+	Compression Compression
+
+	// NegativeTTL is how long GetOrLoad remembers that a key does not
+	// exist (its loader returned ErrNotFound). Zero turns negative caching
+	// off.
+	NegativeTTL time.Duration
+
+	// ErrorTTL is how long GetOrLoad remembers a loader's failure and
+	// returns it without calling the loader again. Zero (the default)
+	// caches no errors.
+	ErrorTTL time.Duration
+
+	// StaleGrace keeps loaded values this long past their TTL, to be
+	// served by GetOrLoad when a reload fails (stale-if-error). Plain reads
+	// never see them. Zero turns it off.
+	StaleGrace time.Duration
+
+	// RefreshAhead is the last part of a loaded entry's life, as a
+	// fraction from 0 (off) to below 1, in which a GetOrLoad hit also
+	// reloads the entry in the background (stale-while-revalidate).
+	RefreshAhead float64
+
+	// RefreshWorkers bounds the background refreshes running at once;
+	// zero means DefaultRefreshWorkers. A refresh due while all are busy
+	// is skipped (the next hit tries again).
+	RefreshWorkers int
+
+	// RefreshTimeout bounds each background refresh; zero means
+	// DefaultRefreshTimeout.
+	RefreshTimeout time.Duration
+
+	// AdaptiveTTL, when its Max is set, makes the TTL of loaded entries
+	// follow the key's recent reads (see AdaptiveTTL). It needs the LRUK
+	// policy's history; under FIFO every key counts as cold.
+	AdaptiveTTL AdaptiveTTL
+
+	// Guard, when set, is a Bloom filter of the keys that can exist (for
+	// example, filled from the database's ids): GetOrLoad answers
+	// ErrNotFound for a key it rules out without calling the loader.
+	// Replace it at run time with Cache.SetGuard.
+	Guard *bloom.Filter
+
 	// Clock is the time source for expiry. Nil gives the cache its own
 	// ticking clock, stopped by Close. Tests pass ttl.NewManualClock() to
 	// control time; a shared clock is never stopped by the cache.
@@ -103,6 +158,29 @@ func (cfg *Config) layout() (layout, error) {
 	}
 	if cfg.AvgEntrySize < 0 || cfg.AvgEntrySize > shard.MaxKeyLen+shard.MaxValueLen {
 		return layout{}, fmt.Errorf("%w: AvgEntrySize %d", ErrInvalidConfig, cfg.AvgEntrySize)
+	}
+	for name, d := range map[string]time.Duration{
+		"NegativeTTL": cfg.NegativeTTL, "ErrorTTL": cfg.ErrorTTL, "StaleGrace": cfg.StaleGrace,
+		"RefreshTimeout": cfg.RefreshTimeout, "AdaptiveTTL.Min": cfg.AdaptiveTTL.Min, "AdaptiveTTL.Max": cfg.AdaptiveTTL.Max,
+	} {
+		if d < 0 {
+			return layout{}, fmt.Errorf("%w: %s %v is negative", ErrInvalidTTL, name, d)
+		}
+	}
+	if cfg.AdaptiveTTL.Max > 0 && cfg.AdaptiveTTL.Min > cfg.AdaptiveTTL.Max {
+		return layout{}, fmt.Errorf("%w: AdaptiveTTL.Min %v is above Max %v", ErrInvalidTTL, cfg.AdaptiveTTL.Min, cfg.AdaptiveTTL.Max)
+	}
+	if !(cfg.TTLJitter >= 0 && cfg.TTLJitter < 1) {
+		return layout{}, fmt.Errorf("%w: TTLJitter %v, want 0 to below 1", ErrInvalidConfig, cfg.TTLJitter)
+	}
+	if !(cfg.RefreshAhead >= 0 && cfg.RefreshAhead < 1) {
+		return layout{}, fmt.Errorf("%w: RefreshAhead %v, want 0 to below 1", ErrInvalidConfig, cfg.RefreshAhead)
+	}
+	if cfg.RefreshWorkers < 0 {
+		return layout{}, fmt.Errorf("%w: RefreshWorkers %d is negative", ErrInvalidConfig, cfg.RefreshWorkers)
+	}
+	if cfg.Compression.Codec > Zstd || cfg.Compression.MinSize < 0 {
+		return layout{}, fmt.Errorf("%w: Compression %+v", ErrInvalidConfig, cfg.Compression)
 	}
 	if cfg.Policy != LRUK && cfg.Policy != FIFO {
 		return layout{}, fmt.Errorf("%w: unknown Policy %d", ErrInvalidConfig, cfg.Policy)

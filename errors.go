@@ -25,4 +25,9 @@ var (
 	// ErrInvalidConfig is returned by New for any other unusable Config
 	// field; the message names it.
 	ErrInvalidConfig = errors.New("ringcache: invalid config")
+	// ErrNotFound is what a LoadFunc returns for a key that does not
+	// exist, and what GetOrLoad returns for such keys (see there).
+	ErrNotFound = errors.New("ringcache: not found")
+	// ErrNilLoader is returned by GetOrLoad for a nil LoadFunc.
+	ErrNilLoader = errors.New("ringcache: nil loader")
 )

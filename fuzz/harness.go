@@ -176,16 +176,20 @@ func newShardEngine(size int, o shard.Options, clock *ttl.Clock) (*shardEngine, 
 
 func (e *shardEngine) set(k, v []byte, d time.Duration) error {
 	now := e.clock.Now()
-	return e.s.Set(shard.Hash(k), k, v, now, ttl.Stamp(now, d))
+	return e.s.Set(shard.Hash(k), k, v, now, ttl.Stamp(now, d), false)
 }
 func (e *shardEngine) get(k []byte) ([]byte, bool) {
-	return e.s.Get(nil, shard.Hash(k), k, e.clock.Now())
+	var v []byte
+	ok := e.s.Read(shard.Hash(k), k, e.clock.Now(), func(b []byte, _ bool) bool { v = bytes.Clone(b); return true })
+	return v, ok
 }
-func (e *shardEngine) has(k []byte) bool { return e.s.Has(shard.Hash(k), k, e.clock.Now()) }
+func (e *shardEngine) has(k []byte) bool {
+	return e.s.Peek(shard.Hash(k), k, e.clock.Now(), func([]byte, bool, int64) bool { return true })
+}
 func (e *shardEngine) del(k []byte) bool { return e.s.Delete(shard.Hash(k), k, e.clock.Now()) }
 func (e *shardEngine) touch(k []byte, d time.Duration) bool {
 	now := e.clock.Now()
-	return e.s.Touch(shard.Hash(k), k, now, ttl.Stamp(now, d))
+	return e.s.Update(shard.Hash(k), k, now, func([]byte, bool, int64) (int64, bool) { return ttl.Stamp(now, d), true })
 }
 func (e *shardEngine) clear()          { e.s.Clear() }
 func (e *shardEngine) check() error    { return e.s.Check() }

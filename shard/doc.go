@@ -12,7 +12,7 @@
 //	2      3    value length (values up to 16 MiB - 1)
 //	5      1    slack: bytes after the value kept for in-place overwrites
 //	6      5    expiry stamp, milliseconds on the ttl clock (0 = never)
-//	11     1    flags: bit 7 dead, bits 0-6 eviction policy metadata
+//	11     1    flags: bit 7 dead, bit 6 framed value, bits 0-1 policy
 //
 // # Index layout
 //

@@ -16,7 +16,8 @@ const (
 	MaxValueLen = 1<<24 - 1
 	maxSlack    = 1<<8 - 1
 
-	flagDead uint8 = 0x80
+	flagDead   uint8 = 0x80
+	flagFramed uint8 = 0x40
 )
 
 // Hash returns the 64-bit hash the cache and its shards agree on.

@@ -237,9 +237,10 @@ func (s *Shard) base(r int) int {
 
 // Set stores value under key with the expiry stamp, replacing any earlier
 // value. h is Hash(key); now is the clock reading, used to reclaim expired
-// entries on the way. It fails only with ErrClosed, ErrKeyTooLarge or
+// entries on the way. framed marks a value that carries a frame of the
+// caller's (see Read). It fails only with ErrClosed, ErrKeyTooLarge or
 // ErrEntryTooLarge, and then changes nothing.
-func (s *Shard) Set(h uint64, key, value []byte, now, expiry int64) error {
+func (s *Shard) Set(h uint64, key, value []byte, now, expiry int64, framed bool) error {
 	if len(key) > MaxKeyLen {
 		return ErrKeyTooLarge
 	}
@@ -254,6 +255,10 @@ func (s *Shard) Set(h uint64, key, value []byte, now, expiry int64) error {
 	}
 	s.stats.Sets++
 	tag := uint32(h)
+	flags := uint8(0)
+	if framed {
+		flags = flagFramed
+	}
 	// New keys wait in probation unless too large for it.
 	r := mainRing
 	if size <= s.rings[probation].Size()/2 {
@@ -268,6 +273,7 @@ func (s *Shard) Set(h uint64, key, value []byte, now, expiry int64) error {
 		}
 		if room := hd.valLen + hd.slack; len(value) <= room && room-len(value) <= maxSlack {
 			hd.valLen, hd.slack, hd.expiry = len(value), room-len(value), expiry
+			hd.flags = hd.flags&^flagFramed | flags
 			b := s.bytes(g, hd.size())
 			writeHeader(b, hd)
 			copy(b[HeaderSize+hd.keyLen:], value)
@@ -292,7 +298,7 @@ func (s *Shard) Set(h uint64, key, value []byte, now, expiry int64) error {
 		s.probLive++
 	}
 	b := s.bytes(g, size)
-	writeHeader(b, entryHeader{keyLen: len(key), valLen: len(value), expiry: expiry})
+	writeHeader(b, entryHeader{keyLen: len(key), valLen: len(value), expiry: expiry, flags: flags})
 	copy(b[HeaderSize:], key)
 	copy(b[HeaderSize+len(key):], value)
 	s.insert(tag, g)
@@ -301,77 +307,75 @@ func (s *Shard) Set(h uint64, key, value []byte, now, expiry int64) error {
 	return nil
 }
 
-// Get appends the value stored under key to dst. A miss, an expired entry
-// and a closed shard all return dst unchanged and false.
-func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64) ([]byte, bool) {
+// Read is a counted read: it finds key's live entry and calls fn with its
+// value under the shard lock; fn reports whether it served the value (a
+// framed value may hold something that is no answer to a plain read, such
+// as a tombstone). A served read counts as a hit and tells the policy; a
+// missing key or an unserved value counts as a miss. The slice is valid
+// only inside fn, and fn must not call back into the shard. Read reports
+// whether fn served.
+func (s *Shard) Read(h uint64, key []byte, now int64, fn func(value []byte, framed bool) bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, ok := s.read(h, key, now)
-	if !ok {
-		return dst, false
+	if !s.open {
+		return false
 	}
-	return append(dst, b...), true
-}
-
-// View calls fn with the value stored under key, under the shard lock, and
-// reports whether it did. The slice is valid only inside fn, and fn must
-// not call back into the cache.
-func (s *Shard) View(h uint64, key []byte, now int64, fn func([]byte)) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, ok := s.read(h, key, now)
-	if ok {
-		fn(b)
-	}
-	return ok
-}
-
-// read finds a live entry, tells the policy and returns its value bytes.
-func (s *Shard) read(h uint64, key []byte, now int64) ([]byte, bool) {
 	g, hd, ok := s.lookup(h, key, now)
-	if !ok {
-		if s.open {
-			s.stats.Misses++
-			s.policy.Read(h, false)
+	if ok {
+		b := s.bytes(g, hd.size())
+		start := HeaderSize + hd.keyLen
+		if ok = fn(b[start:start+hd.valLen], hd.flags&flagFramed != 0); ok {
+			b[11] = b[11]&^evict.MetaBits | s.policy.Hit(hd.flags)&evict.MetaBits
 		}
-		return nil, false
 	}
-	s.stats.Hits++
-	s.policy.Read(h, true)
-	b := s.bytes(g, hd.size())
-	b[11] = b[11]&^evict.MetaBits | s.policy.Hit(hd.flags)&evict.MetaBits
-	start := HeaderSize + hd.keyLen
-	return b[start : start+hd.valLen], true
-}
-
-// Has reports whether key holds a live entry, without counting a hit or a
-// miss and without telling the eviction policy.
-func (s *Shard) Has(h uint64, key []byte, now int64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, _, ok := s.lookup(h, key, now)
+	if ok {
+		s.stats.Hits++
+	} else {
+		s.stats.Misses++
+	}
+	s.policy.Read(h, ok)
 	return ok
 }
 
-// Expiry returns the expiry stamp of key's live entry.
-func (s *Shard) Expiry(h uint64, key []byte, now int64) (int64, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, hd, ok := s.lookup(h, key, now)
-	return hd.expiry, ok
-}
-
-// Touch sets a new expiry stamp on key's live entry and reports whether
-// there was one.
-func (s *Shard) Touch(h uint64, key []byte, now, expiry int64) bool {
+// Peek is Read without counting or telling the policy; fn also gets the
+// entry's expiry stamp.
+func (s *Shard) Peek(h uint64, key []byte, now int64, fn func(value []byte, framed bool, expiry int64) bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	g, hd, ok := s.lookup(h, key, now)
-	if ok {
-		hd.expiry = expiry
+	if !ok {
+		return false
+	}
+	start := HeaderSize + hd.keyLen
+	return fn(s.bytes(g+start, hd.valLen), hd.flags&flagFramed != 0, hd.expiry)
+}
+
+// Update calls fn with key's live entry, whose value bytes fn may change in
+// place, and sets the expiry stamp fn returns when fn reports true. It
+// reports whether fn did.
+func (s *Shard) Update(h uint64, key []byte, now int64, fn func(value []byte, framed bool, expiry int64) (int64, bool)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, hd, ok := s.lookup(h, key, now)
+	if !ok {
+		return false
+	}
+	start := HeaderSize + hd.keyLen
+	if hd.expiry, ok = fn(s.bytes(g+start, hd.valLen), hd.flags&flagFramed != 0, hd.expiry); ok {
 		writeHeader(s.bytes(g, HeaderSize), hd)
 	}
 	return ok
+}
+
+// Reads returns the policy's estimate of the key's recent reads (0 under
+// FIFO).
+func (s *Shard) Reads(h uint64) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.open {
+		return 0
+	}
+	return s.policy.Reads(h)
 }
 
 // Delete removes key's entry and reports whether a live one was there.

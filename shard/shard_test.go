@@ -21,13 +21,22 @@ func newShard(t *testing.T, size, avgPayload int) *Shard {
 }
 
 func get(s *Shard, key string, now int64) (string, bool) {
-	v, ok := s.Get(nil, Hash([]byte(key)), []byte(key), now)
-	return string(v), ok
+	var v string
+	ok := s.Read(Hash([]byte(key)), []byte(key), now, func(b []byte, _ bool) bool { v = string(b); return true })
+	return v, ok
+}
+
+func has(s *Shard, key string, now int64) bool {
+	return s.Peek(Hash([]byte(key)), []byte(key), now, func([]byte, bool, int64) bool { return true })
+}
+
+func touch(s *Shard, key string, now, expiry int64) bool {
+	return s.Update(Hash([]byte(key)), []byte(key), now, func([]byte, bool, int64) (int64, bool) { return expiry, true })
 }
 
 func setAt(t *testing.T, s *Shard, key, value string, now, expiry int64) {
 	t.Helper()
-	require.NoError(t, s.Set(Hash([]byte(key)), []byte(key), []byte(value), now, expiry))
+	require.NoError(t, s.Set(Hash([]byte(key)), []byte(key), []byte(value), now, expiry, false))
 	require.NoError(t, s.Check())
 }
 
@@ -121,9 +130,9 @@ func TestLimits(t *testing.T) {
 	s := newShard(t, 64<<10, 64)
 	max := s.MaxPayload()
 	require.Equal(t, s.rings[mainRing].Size()/4-HeaderSize, max)
-	require.ErrorIs(t, s.Set(0, make([]byte, MaxKeyLen+1), nil, 1, 0), ErrKeyTooLarge)
-	require.ErrorIs(t, s.Set(0, []byte("k"), make([]byte, max), 1, 0), ErrEntryTooLarge)
-	require.NoError(t, s.Set(Hash([]byte("k")), []byte("k"), make([]byte, max-1), 1, 0))
+	require.ErrorIs(t, s.Set(0, make([]byte, MaxKeyLen+1), nil, 1, 0, false), ErrKeyTooLarge)
+	require.ErrorIs(t, s.Set(0, []byte("k"), make([]byte, max), 1, 0, false), ErrEntryTooLarge)
+	require.NoError(t, s.Set(Hash([]byte("k")), []byte("k"), make([]byte, max-1), 1, 0, false))
 	require.NoError(t, s.Check())
 	require.Equal(t, uint64(1), s.Stats().Sets, "failed sets are not counted")
 
@@ -133,14 +142,13 @@ func TestLimits(t *testing.T) {
 func TestExpiredEntriesAreNeverReturned(t *testing.T) {
 	s := newShard(t, 64<<10, 64)
 	setAt(t, s, "k", "v", 1, 11)
-	h := Hash([]byte("k"))
 	v, ok := get(s, "k", 10)
 	require.True(t, ok)
 	require.Equal(t, "v", v)
-	require.False(t, s.Has(h, []byte("k"), 11), "an entry is expired at its stamp")
+	require.False(t, has(s, "k", 11), "an entry is expired at its stamp")
 	_, ok = get(s, "k", 11)
 	require.False(t, ok)
-	require.False(t, s.Touch(h, []byte("k"), 11, 100), "touch must not revive an expired entry")
+	require.False(t, touch(s, "k", 11, 100), "touch must not revive an expired entry")
 	require.Equal(t, 0, s.Len(), "the expired entry is reclaimed when found")
 	require.Equal(t, uint64(1), s.Stats().Expirations)
 	require.NoError(t, s.Check())
@@ -188,9 +196,9 @@ func TestClearAndClose(t *testing.T) {
 	require.NoError(t, s.Check())
 	_, ok = get(s, "b", 1)
 	require.False(t, ok)
-	require.ErrorIs(t, s.Set(0, []byte("c"), nil, 1, 0), ErrClosed)
+	require.ErrorIs(t, s.Set(0, []byte("c"), nil, 1, 0, false), ErrClosed)
 	require.False(t, s.Delete(Hash([]byte("b")), []byte("b"), 1))
-	require.False(t, s.View(Hash([]byte("b")), []byte("b"), 1, func([]byte) { t.Fatal("called after close") }))
+	require.False(t, s.Read(Hash([]byte("b")), []byte("b"), 1, func([]byte, bool) bool { t.Fatal("called after close"); return true }))
 	s.Clear()
 }
 

@@ -39,3 +39,12 @@ func Remaining(stamp, now int64) time.Duration {
 	}
 	return time.Duration(stamp-now) * time.Millisecond
 }
+
+// Add returns the stamp d after stamp, for stretching an expiry by a grace
+// period: Never stays Never, and the result is clamped to MaxStamp.
+func Add(stamp int64, d time.Duration) int64 {
+	if stamp == Never || d <= 0 {
+		return stamp
+	}
+	return Stamp(stamp, d)
+}

@@ -1,0 +1,182 @@
+package ringcache
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sync"
+
+	"github.com/klauspost/compress/s2"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/ringcache/ringcache/ttl"
+)
+
+// A framed value starts with frameSize bytes that the cache writes for
+// values it compressed or loaded, and that readers never see:
+//
+//	byte 0     kind (bits 0-1) and codec (bits 2-3)
+//	bytes 1-5  freshness stamp: when the value stops being served to
+//	           plain reads (the engine keeps it up to StaleGrace longer)
+//	bytes 6-10 birth stamp: when it was written, for RefreshAhead
+//
+// Plain values written by Set without compression carry no frame.
+const frameSize = 11
+
+type frameKind uint8
+
+const (
+	kindValue    frameKind = iota
+	kindNegative           // a tombstone: the loader said the key does not exist
+)
+
+type frame struct {
+	kind        frameKind
+	codec       Codec
+	fresh, born int64
+}
+
+func putFrame(b []byte, f frame) {
+	b[0] = byte(f.kind) | byte(f.codec)<<2
+	putStamp(b[1:6], f.fresh)
+	putStamp(b[6:11], f.born)
+}
+
+func readFrame(b []byte) (frame, []byte) {
+	return frame{
+		kind:  frameKind(b[0] & 3),
+		codec: Codec(b[0] >> 2 & 3),
+		fresh: stamp(b[1:6]),
+		born:  stamp(b[6:11]),
+	}, b[frameSize:]
+}
+
+func putStamp(b []byte, s int64) {
+	binary.LittleEndian.PutUint32(b, uint32(s))
+	b[4] = byte(s >> 32)
+}
+
+func stamp(b []byte) int64 { return int64(binary.LittleEndian.Uint32(b)) | int64(b[4])<<32 }
+
+// servable reports whether a framed value answers plain reads at now.
+func (f frame) servable(now int64) bool {
+	return f.kind == kindValue && !ttl.Expired(f.fresh, now)
+}
+
+// Codec names a compression algorithm for Config.Compression.
+type Codec uint8
+
+const (
+	// NoCompression stores values as given.
+	NoCompression Codec = iota
+	// S2 is klauspost/compress's S2, a faster Snappy: cheap to encode and
+	// decode, moderate savings.
+	S2
+	// Zstd is Zstandard at its default level: slower, larger savings.
+	Zstd
+)
+
+// Compression configures transparent value compression.
+type Compression struct {
+	// Codec is the algorithm; NoCompression (the zero value) turns it off.
+	Codec Codec
+	// MinSize is the smallest value worth compressing; smaller values are
+	// stored as they are, and their reads and writes stay free of
+	// allocations. Zero means DefaultCompressionMinSize.
+	MinSize int
+}
+
+// DefaultCompressionMinSize is Compression.MinSize when zero.
+const DefaultCompressionMinSize = 512
+
+// codecs holds the cache's encoders; zstd's are safe for concurrent use
+// through EncodeAll and DecodeAll.
+type codecs struct {
+	cfg     Compression
+	zenc    *zstd.Encoder
+	zdec    *zstd.Decoder
+	buffers sync.Pool // *[]byte scratch for framing and decompressing
+}
+
+func newCodecs(cfg Compression) (*codecs, error) {
+	if cfg.MinSize == 0 {
+		cfg.MinSize = DefaultCompressionMinSize
+	}
+	c := &codecs{cfg: cfg}
+	c.buffers.New = func() any { b := make([]byte, 0, 4096); return &b }
+	if cfg.Codec == Zstd {
+		var err error
+		if c.zenc, err = zstd.NewWriter(nil); err != nil {
+			return nil, err
+		}
+		if c.zdec, err = zstd.NewReader(nil); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+func (c *codecs) close() {
+	if c.zdec != nil {
+		c.zdec.Close()
+	}
+}
+
+// wants reports whether a value of n bytes should be tried compressed.
+func (c *codecs) wants(n int) bool { return c.cfg.Codec != NoCompression && n >= c.cfg.MinSize }
+
+// frame appends the framed form of value to dst: compressed when that
+// saves space. It returns the bytes saved (0 when stored plain).
+func (c *codecs) frame(dst, value []byte, f frame) ([]byte, int) {
+	start := len(dst)
+	dst = append(dst, make([]byte, frameSize)...)
+	f.codec = NoCompression
+	if c.wants(len(value)) {
+		var enc []byte
+		switch c.cfg.Codec {
+		case S2:
+			enc = s2.Encode(dst[len(dst):cap(dst)], value)
+		case Zstd:
+			enc = c.zenc.EncodeAll(value, dst[len(dst):len(dst)])
+		}
+		if len(enc) < len(value) {
+			f.codec = c.cfg.Codec
+			dst = append(dst, enc...)
+			putFrame(dst[start:], f)
+			return dst, len(value) - len(enc)
+		}
+	}
+	dst = append(dst, value...)
+	putFrame(dst[start:], f)
+	return dst, 0
+}
+
+// appendPayload appends a framed value's payload, decompressed, to dst.
+func (c *codecs) appendPayload(dst []byte, f frame, payload []byte) ([]byte, error) {
+	switch f.codec {
+	case NoCompression:
+		return append(dst, payload...), nil
+	case S2:
+		n, err := s2.DecodedLen(payload)
+		if err != nil {
+			return dst, err
+		}
+		dst = grow(dst, n)
+		out, err := s2.Decode(dst[len(dst):len(dst)+n], payload)
+		return dst[:len(dst)+len(out)], err
+	case Zstd:
+		if c.zdec == nil {
+			return dst, fmt.Errorf("ringcache: zstd value in a cache without zstd")
+		}
+		return c.zdec.DecodeAll(payload, dst)
+	}
+	return dst, fmt.Errorf("ringcache: unknown codec %d", f.codec)
+}
+
+func grow(b []byte, n int) []byte {
+	if cap(b)-len(b) >= n {
+		return b
+	}
+	nb := make([]byte, len(b), len(b)+n)
+	copy(nb, b)
+	return nb
+}

@@ -1,0 +1,358 @@
+package ringcache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ringcache/ringcache/bloom"
+	"github.com/ringcache/ringcache/shard"
+	"github.com/ringcache/ringcache/singleflight"
+	"github.com/ringcache/ringcache/ttl"
+)
+
+// LoadFunc loads the value of key from the system of record for
+// GetOrLoad. It returns the value and how long to cache it (0 means
+// Config.DefaultTTL; negative is an error), ErrNotFound (possibly wrapped)
+// when the key does not exist, or any other error when the load failed.
+// ctx is cancelled when every caller waiting for this load has given up,
+// or, for a background refresh, after Config.RefreshTimeout or at Close.
+// The key slice is the loader's to keep.
+type LoadFunc func(ctx context.Context, key []byte) (value []byte, ttl time.Duration, err error)
+
+// AdaptiveTTL makes the TTL of loaded entries follow the key's access
+// history: Min for keys not read recently, Max for keys read ttl.HotReads
+// (8) or more times recently, linear in between. It replaces the TTL the
+// loader returns. The zero value is off.
+type AdaptiveTTL = ttl.Adaptive
+
+// DefaultRefreshWorkers is Config.RefreshWorkers when zero.
+const DefaultRefreshWorkers = 4
+
+// DefaultRefreshTimeout is Config.RefreshTimeout when zero.
+const DefaultRefreshTimeout = 30 * time.Second
+
+// maxCachedErrors bounds the errors ErrorTTL keeps; past it, the oldest
+// go first.
+const maxCachedErrors = 4096
+
+// loading is the state of GetOrLoad: the single-flight group, negative,
+// error and stale settings, the guard and the background refreshers.
+type loading struct {
+	flight         singleflight.Group[string, []byte]
+	guard          atomic.Pointer[bloom.Filter]
+	negativeTTL    time.Duration
+	errorTTL       time.Duration
+	staleGrace     time.Duration
+	refreshAhead   float64
+	refreshTimeout time.Duration
+	adaptive       ttl.Adaptive
+	refreshSlots   chan struct{}
+	background     context.Context
+	stop           context.CancelFunc
+	errs           errorCache
+	stats          loadStats
+}
+
+type loadStats struct {
+	loads, loadErrors, shared, negativeHits, guardRejections atomic.Uint64
+	staleServed, refreshes, refreshErrors, compressedSaved   atomic.Uint64
+}
+
+func (l *loading) init(cfg *Config) {
+	l.negativeTTL, l.errorTTL, l.staleGrace = cfg.NegativeTTL, cfg.ErrorTTL, cfg.StaleGrace
+	l.refreshAhead, l.adaptive = cfg.RefreshAhead, cfg.AdaptiveTTL
+	l.refreshTimeout = cfg.RefreshTimeout
+	if l.refreshTimeout == 0 {
+		l.refreshTimeout = DefaultRefreshTimeout
+	}
+	workers := cfg.RefreshWorkers
+	if workers == 0 {
+		workers = DefaultRefreshWorkers
+	}
+	l.refreshSlots = make(chan struct{}, workers)
+	l.background, l.stop = context.WithCancel(context.Background())
+	l.guard.Store(cfg.Guard)
+}
+
+func (l *loading) close() { l.stop() }
+
+// engineExpiry is how long the engine keeps a value fresh until fresh:
+// StaleGrace longer, so that stale-if-error has something to serve.
+func (l *loading) engineExpiry(fresh int64) int64 { return ttl.Add(fresh, l.staleGrace) }
+
+// SetGuard replaces the Bloom guard of GetOrLoad (nil removes it); safe to
+// call while the cache is in use. See Config.Guard.
+func (c *Cache) SetGuard(f *bloom.Filter) { c.loading.guard.Store(f) }
+
+// lookup states of GetOrLoad.
+type lookupState uint8
+
+const (
+	stateMissing  lookupState = iota
+	stateFresh                // serve it
+	stateRefresh              // serve it, and refresh it in the background
+	stateStale                // past its freshness, within StaleGrace
+	stateNegative             // a live tombstone: ErrNotFound
+)
+
+// GetOrLoad appends key's value to dst, loading it with load on a miss.
+//
+// A hit returns at once, and never allocates when dst has room. On a
+// miss, concurrent callers for the same key share one call of load (see
+// package singleflight): each waits for it or for its own ctx, and load
+// runs with a context that is cancelled only when all of them have given
+// up. The loaded value is stored with the TTL load returned (0 means
+// Config.DefaultTTL; Config.AdaptiveTTL and Config.TTLJitter apply).
+//
+// Errors:
+//   - ErrNotFound when load returned it: with Config.NegativeTTL, a
+//     tombstone then answers later calls with ErrNotFound without calling
+//     load, until it expires or a Set or Delete of the key removes it;
+//   - ErrNotFound when Config.Guard rules the key out (load is not called);
+//   - load's own error, unless Config.StaleGrace still holds the previous
+//     value, which is then returned with a nil error (Stats.StaleServed);
+//     with Config.ErrorTTL the error is remembered and returned to later
+//     callers for that long without calling load;
+//   - ErrInvalidTTL when load returned a negative TTL;
+//   - ErrEntryTooLarge when the loaded value cannot be stored: the value
+//     is still appended to dst;
+//   - ErrNilLoader for a nil load, ErrClosed after Close, and the caller's
+//     ctx.Err() when it gave up waiting.
+//
+// With Config.RefreshAhead, a hit in the last part of an entry's life
+// returns the value and reloads it in the background (one refresh per key,
+// at most Config.RefreshWorkers at once, never blocking the caller).
+func (c *Cache) GetOrLoad(ctx context.Context, dst, key []byte, load LoadFunc) ([]byte, error) {
+	if load == nil {
+		return dst, ErrNilLoader
+	}
+	if c.closed.Load() {
+		return dst, ErrClosed
+	}
+	l := &c.loading
+	if g := l.guard.Load(); g != nil && !g.Has(key) {
+		l.stats.guardRejections.Add(1)
+		return dst, ErrNotFound
+	}
+	h := shard.Hash(key)
+	now := c.clock.Now()
+	state, out := stateMissing, dst
+	c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
+		state, out = c.inspect(dst, v, framed, now)
+		return state == stateFresh || state == stateRefresh
+	})
+	switch state {
+	case stateFresh:
+		return out, nil
+	case stateRefresh:
+		c.refresh(h, key, load)
+		return out, nil
+	case stateNegative:
+		l.stats.negativeHits.Add(1)
+		return dst, ErrNotFound
+	}
+	if err := l.errs.get(key, now); err != nil {
+		return dst, err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	owned := bytes.Clone(key) // the load may outlive this call
+	v, shared, err := l.flight.Do(ctx, string(owned), func(lctx context.Context) ([]byte, error) {
+		return c.load(lctx, h, owned, load)
+	})
+	if shared {
+		l.stats.shared.Add(1)
+	}
+	switch {
+	case err == nil, errors.Is(err, ErrEntryTooLarge) && v != nil:
+		return append(dst, v...), err
+	case errors.Is(err, ErrNotFound):
+		return dst, ErrNotFound
+	case state == stateStale && ctx.Err() == nil:
+		l.stats.staleServed.Add(1)
+		return out, nil
+	}
+	return dst, err
+}
+
+// inspect classifies a stored value for GetOrLoad and appends it to dst
+// when there is one to serve (stale ones included).
+func (c *Cache) inspect(dst, v []byte, framed bool, now int64) (lookupState, []byte) {
+	if !framed {
+		return stateFresh, append(dst, v...)
+	}
+	f, payload := readFrame(v)
+	if f.kind == kindNegative {
+		if ttl.Expired(f.fresh, now) {
+			return stateMissing, dst
+		}
+		return stateNegative, dst
+	}
+	out, err := c.codecs.appendPayload(dst, f, payload)
+	switch {
+	case err != nil:
+		return stateMissing, dst
+	case ttl.Expired(f.fresh, now):
+		return stateStale, out
+	case c.loading.refreshDue(f, now):
+		return stateRefresh, out
+	}
+	return stateFresh, out
+}
+
+// refreshDue reports whether a fresh value is in the last RefreshAhead
+// part of its life.
+func (l *loading) refreshDue(f frame, now int64) bool {
+	if l.refreshAhead == 0 || f.fresh == ttl.Never {
+		return false
+	}
+	life := f.fresh - f.born
+	return float64(f.fresh-now) <= l.refreshAhead*float64(life)
+}
+
+// load calls the loader and stores what it says: the value, a tombstone,
+// or (with ErrorTTL) the error.
+func (c *Cache) load(ctx context.Context, h uint64, key []byte, load LoadFunc) ([]byte, error) {
+	l := &c.loading
+	l.stats.loads.Add(1)
+	value, d, err := load(ctx, key)
+	now := c.clock.Now()
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if l.negativeTTL > 0 {
+			fresh := ttl.Stamp(now, c.jittered(l.negativeTTL))
+			// A tombstone is a few bytes; failing to store it only means
+			// the next call loads again.
+			_ = c.setFramed(h, key, nil, now, frame{kind: kindNegative, fresh: fresh, born: now}, fresh)
+		}
+		return nil, ErrNotFound
+	case err != nil:
+		l.stats.loadErrors.Add(1)
+		if l.errorTTL > 0 {
+			l.errs.put(key, err, ttl.Stamp(now, l.errorTTL))
+		}
+		return nil, err
+	case d < 0:
+		l.stats.loadErrors.Add(1)
+		return nil, fmt.Errorf("%w: loader returned TTL %v for %q", ErrInvalidTTL, d, key)
+	}
+	if d == 0 {
+		d = c.defaultTTL
+	}
+	if l.adaptive.Enabled() {
+		d = l.adaptive.For(c.shardFor(h).Reads(h))
+	}
+	fresh := ttl.Stamp(now, c.jittered(d))
+	if err := c.setFramed(h, key, value, now, frame{kind: kindValue, fresh: fresh, born: now}, l.engineExpiry(fresh)); err != nil {
+		return value, err
+	}
+	l.errs.forget(key)
+	return value, nil
+}
+
+// refresh reloads key in the background unless a load of it is in flight
+// or every refresh worker is busy.
+func (c *Cache) refresh(h uint64, key []byte, load LoadFunc) {
+	l := &c.loading
+	k := string(key)
+	if l.flight.InFlight(k) {
+		return
+	}
+	select {
+	case l.refreshSlots <- struct{}{}:
+	default:
+		return
+	}
+	owned := []byte(k)
+	go func() {
+		defer func() { <-l.refreshSlots }()
+		ctx, cancel := context.WithTimeout(l.background, l.refreshTimeout)
+		defer cancel()
+		_, _, err := l.flight.Do(ctx, k, func(lctx context.Context) ([]byte, error) {
+			return c.load(lctx, h, owned, load)
+		})
+		l.stats.refreshes.Add(1)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			l.stats.refreshErrors.Add(1)
+		}
+	}()
+}
+
+// errorCache remembers loader errors for ErrorTTL. It is a plain map under
+// a mutex, bounded, and touched only on misses and by writes while it
+// holds anything.
+type errorCache struct {
+	mu    sync.Mutex
+	count atomic.Int64
+	m     map[string]cachedError
+	order []string // insertion order, for dropping the oldest
+}
+
+type cachedError struct {
+	err   error
+	until int64
+}
+
+func (e *errorCache) get(key []byte, now int64) error {
+	if e.count.Load() == 0 {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ce, ok := e.m[string(key)]
+	if !ok {
+		return nil
+	}
+	if ttl.Expired(ce.until, now) {
+		delete(e.m, string(key))
+		e.count.Store(int64(len(e.m)))
+		return nil
+	}
+	return ce.err
+}
+
+func (e *errorCache) put(key []byte, err error, until int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.m == nil {
+		e.m = make(map[string]cachedError)
+	}
+	for len(e.m) >= maxCachedErrors && len(e.order) > 0 {
+		delete(e.m, e.order[0])
+		e.order = e.order[1:]
+	}
+	k := string(key)
+	if _, ok := e.m[k]; !ok {
+		e.order = append(e.order, k)
+	}
+	if len(e.order) > 2*maxCachedErrors {
+		// Keys forgotten since they were put linger in order; drop them.
+		live := e.order[:0]
+		for _, o := range e.order {
+			if _, ok := e.m[o]; ok {
+				live = append(live, o)
+			}
+		}
+		e.order = live
+	}
+	e.m[k] = cachedError{err: err, until: until}
+	e.count.Store(int64(len(e.m)))
+}
+
+func (e *errorCache) forget(key []byte) {
+	if e.count.Load() == 0 {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.m, string(key))
+	e.count.Store(int64(len(e.m)))
+}
+
+func (l *loading) forgetError(key []byte) { l.errs.forget(key) }
