@@ -131,19 +131,24 @@ func (c *Cache) set(key, value []byte, d time.Duration) error {
 	now := c.clock.Now()
 	c.loading.forgetError(key)
 	expiry := ttl.Stamp(now, d)
-	if !c.codecs.wants(len(value)) {
-		return c.shardFor(h).Set(h, key, value, now, expiry, false)
+	if c.codecs.wants(len(value)) {
+		return c.setFramed(h, key, value, now, frame{kind: kindValue, fresh: expiry, born: now}, expiry, true)
 	}
-	return c.setFramed(h, key, value, now, frame{kind: kindValue, fresh: expiry, born: now}, expiry)
+	return c.shardFor(h).Set(h, key, value, now, expiry, false)
 }
 
 // setFramed stores value behind a frame, compressed when that saves space.
-func (c *Cache) setFramed(h uint64, key, value []byte, now int64, f frame, expiry int64) error {
+// With plainIfLarger, a value compression does not shrink is stored
+// without a frame: a plain write needs none.
+func (c *Cache) setFramed(h uint64, key, value []byte, now int64, f frame, expiry int64, plainIfLarger bool) error {
 	bp := c.codecs.buffers.Get().(*[]byte)
+	defer c.codecs.buffers.Put(bp)
 	b, saved := c.codecs.frame((*bp)[:0], value, f)
-	err := c.shardFor(h).Set(h, key, b, now, expiry, true)
 	*bp = b
-	c.codecs.buffers.Put(bp)
+	if saved == 0 && plainIfLarger {
+		return c.shardFor(h).Set(h, key, value, now, expiry, false)
+	}
+	err := c.shardFor(h).Set(h, key, b, now, expiry, true)
 	if err == nil && saved > 0 {
 		c.loading.stats.compressedSaved.Add(uint64(saved))
 	}

@@ -1,6 +1,8 @@
 package ringcache_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -49,4 +51,46 @@ func ExampleCache_SetWithTTL() {
 	d, ok := c.TTL([]byte("session"))
 	fmt.Println(ok, d > 59*time.Minute)
 	// Output: true true
+}
+
+// userStore stands in for a database table.
+type userStore struct{ rows map[string]string }
+
+// load is a database-shaped loader: ErrNotFound for missing rows, and a
+// TTL per row.
+func (s *userStore) load(ctx context.Context, key []byte) ([]byte, time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	row, ok := s.rows[string(key)]
+	if !ok {
+		return nil, 0, ringcache.ErrNotFound
+	}
+	return []byte(row), 5 * time.Minute, nil
+}
+
+// The cache-aside pattern: GetOrLoad serves hits from the cache and sends
+// misses to the loader, one load per key however many callers miss at
+// once. Missing rows are remembered for NegativeTTL, so lookups of ids that
+// do not exist stop reaching the database.
+func ExampleCache_GetOrLoad() {
+	db := &userStore{rows: map[string]string{"user:1": `{"name":"alice"}`}}
+	c, _ := ringcache.New(ringcache.Config{
+		Capacity:    64 << 20,
+		NegativeTTL: 30 * time.Second, // remember "no such user"
+		StaleGrace:  time.Minute,      // serve the last value if the database fails
+		TTLJitter:   0.1,              // spread expiries ±10%
+	})
+	defer c.Close()
+
+	ctx := context.Background()
+	buf := make([]byte, 0, 1024)
+	v, err := c.GetOrLoad(ctx, buf[:0], []byte("user:1"), db.load)
+	fmt.Println(string(v), err)
+
+	_, err = c.GetOrLoad(ctx, buf[:0], []byte("user:2"), db.load)
+	fmt.Println(errors.Is(err, ringcache.ErrNotFound))
+	// Output:
+	// {"name":"alice"} <nil>
+	// true
 }

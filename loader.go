@@ -229,7 +229,7 @@ func (c *Cache) load(ctx context.Context, h uint64, key []byte, load LoadFunc) (
 			fresh := ttl.Stamp(now, c.jittered(l.negativeTTL))
 			// A tombstone is a few bytes; failing to store it only means
 			// the next call loads again.
-			_ = c.setFramed(h, key, nil, now, frame{kind: kindNegative, fresh: fresh, born: now}, fresh)
+			_ = c.setFramed(h, key, nil, now, frame{kind: kindNegative, fresh: fresh, born: now}, fresh, false)
 		}
 		return nil, ErrNotFound
 	case err != nil:
@@ -249,7 +249,7 @@ func (c *Cache) load(ctx context.Context, h uint64, key []byte, load LoadFunc) (
 		d = l.adaptive.For(c.shardFor(h).Reads(h))
 	}
 	fresh := ttl.Stamp(now, c.jittered(d))
-	if err := c.setFramed(h, key, value, now, frame{kind: kindValue, fresh: fresh, born: now}, l.engineExpiry(fresh)); err != nil {
+	if err := c.setFramed(h, key, value, now, frame{kind: kindValue, fresh: fresh, born: now}, l.engineExpiry(fresh), false); err != nil {
 		return value, err
 	}
 	l.errs.forget(key)

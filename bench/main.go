@@ -13,7 +13,9 @@
 //   - memory: entries kept and RSS used for the same byte budget;
 //   - hitratio: the traces in -traces and synthetic Zipf, scan and loop
 //     streams at capacities given in entries (byte caches are calibrated to
-//     hold that many entries, or reported n/a).
+//     hold that many entries, or reported n/a);
+//   - stampede: loader calls and latency when a hot key expires under 1,000
+//     concurrent callers, with GetOrLoad and with plain cache-aside.
 //
 // Progress goes to stderr; results to -out (default ../docs/results).
 package main
@@ -44,6 +46,8 @@ type config struct {
 	synthKeys     int
 	synthRequests int
 	smoke         bool
+
+	stampedeRounds, stampedeCallers int
 }
 
 func main() {
@@ -55,7 +59,7 @@ func main() {
 
 func run() error {
 	var (
-		workloads  = flag.String("workloads", "throughput,gc,memory,hitratio", "comma-separated workloads to run")
+		workloads  = flag.String("workloads", "throughput,gc,memory,hitratio,stampede", "comma-separated workloads to run")
 		names      = flag.String("contenders", "", "comma-separated contenders (default all): "+allNames())
 		out        = flag.String("out", "../docs/results", "directory for results.md, results.json and charts; empty = stdout only")
 		traces     = flag.String("traces", "../../shared/traces", "directory of ARC/LIRS gzip traces; empty = synthetic streams only")
@@ -77,10 +81,11 @@ func run() error {
 		workloads: map[string]bool{}, out: *out, traces: *traces, traceLimit: *traceLimit,
 		keys: *keys, streamLen: 1 << 22, zipfS: *zipfS, duration: *duration, gcRun: *gcRun,
 		budget: *budget, synthKeys: *synthKeys, synthRequests: *synthReqs, smoke: *smoke,
+		stampedeRounds: 20, stampedeCallers: 1000,
 	}
 	for _, w := range strings.Split(*workloads, ",") {
 		switch w = strings.TrimSpace(w); w {
-		case "throughput", "gc", "memory", "hitratio":
+		case "throughput", "gc", "memory", "hitratio", "stampede":
 			cfg.workloads[w] = true
 		case "":
 		default:
@@ -109,6 +114,7 @@ func run() error {
 		cfg.keys, cfg.streamLen, cfg.duration = 20_000, 1<<16, 100*time.Millisecond
 		cfg.gcEntries, cfg.gcRun, cfg.budget = []int{20_000}, 200*time.Millisecond, 4<<20
 		cfg.synthKeys, cfg.synthRequests, cfg.traceLimit = 20_000, 20_000, 20_000
+		cfg.stampedeRounds, cfg.stampedeCallers = 2, 100
 	}
 
 	switch *child {
@@ -142,6 +148,9 @@ func run() error {
 			return err
 		}
 		res.HitRatio = rows
+	}
+	if cfg.workloads["stampede"] {
+		res.Stampede = runStampede(cfg, progress)
 	}
 	res.Env.Elapsed = time.Since(start).Round(time.Second).String()
 	progress("writing results")

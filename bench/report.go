@@ -33,6 +33,7 @@ type results struct {
 	GC         []gcResult      `json:",omitempty"`
 	Memory     []memResult     `json:",omitempty"`
 	HitRatio   []hitRow        `json:",omitempty"`
+	Stampede   []stampedeRow   `json:",omitempty"`
 }
 
 func describeEnv(args []string) env {
@@ -120,6 +121,9 @@ func (r *results) markdown() string {
 	}
 	if len(r.HitRatio) > 0 {
 		r.hitTable(&b)
+	}
+	if len(r.Stampede) > 0 {
+		b.WriteString(stampedeTable(r.Stampede))
 	}
 	return b.String()
 }

@@ -1,0 +1,431 @@
+package ringcache_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ringcache/ringcache"
+	"github.com/ringcache/ringcache/bloom"
+	"github.com/ringcache/ringcache/ttl"
+)
+
+// fakeDB is a loader over a map, counting its calls; fail makes every
+// load fail with that error.
+type fakeDB struct {
+	mu    sync.Mutex
+	rows  map[string]string
+	ttl   time.Duration
+	fail  error
+	calls atomic.Int32
+}
+
+func (db *fakeDB) load(_ context.Context, key []byte) ([]byte, time.Duration, error) {
+	db.calls.Add(1)
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.fail != nil {
+		return nil, 0, db.fail
+	}
+	v, ok := db.rows[string(key)]
+	if !ok {
+		return nil, 0, ringcache.ErrNotFound
+	}
+	return []byte(v), db.ttl, nil
+}
+
+func (db *fakeDB) set(key, value string) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.rows[key] = value
+}
+
+func (db *fakeDB) failWith(err error) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	db.fail = err
+}
+
+func loaderCache(t *testing.T, cfg ringcache.Config) (*ringcache.Cache, *ttl.Clock, *fakeDB) {
+	t.Helper()
+	clock := ttl.NewManualClock()
+	cfg.Clock = clock
+	if cfg.Capacity == 0 {
+		cfg.Capacity = 4 << 20
+	}
+	return newCache(t, cfg), clock, &fakeDB{rows: map[string]string{"user:1": "alice"}, ttl: time.Minute}
+}
+
+func getOrLoad(t *testing.T, c *ringcache.Cache, db *fakeDB, key string) (string, error) {
+	t.Helper()
+	v, err := c.GetOrLoad(context.Background(), nil, []byte(key), db.load)
+	return string(v), err
+}
+
+func TestGetOrLoadLoadsOnceThenHits(t *testing.T) {
+	c, clock, db := loaderCache(t, ringcache.Config{})
+	v, err := getOrLoad(t, c, db, "user:1")
+	require.NoError(t, err)
+	require.Equal(t, "alice", v)
+	for range 3 {
+		v, err = getOrLoad(t, c, db, "user:1")
+		require.NoError(t, err)
+		require.Equal(t, "alice", v)
+	}
+	require.Equal(t, int32(1), db.calls.Load())
+	require.Equal(t, "alice", mustGet(t, c, "user:1"), "a loaded value is visible to plain reads")
+
+	clock.Advance(time.Minute)
+	_, ok := c.Get(nil, []byte("user:1"))
+	require.False(t, ok, "the loader's TTL applies")
+	db.set("user:1", "alice v2")
+	v, _ = getOrLoad(t, c, db, "user:1")
+	require.Equal(t, "alice v2", v)
+	require.Equal(t, int32(2), db.calls.Load())
+	st := c.Stats()
+	require.Equal(t, uint64(2), st.Loads)
+}
+
+func TestGetOrLoadHitDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
+	c, _, db := loaderCache(t, ringcache.Config{})
+	key := []byte("user:1")
+	dst := make([]byte, 0, 64)
+	_, err := c.GetOrLoad(context.Background(), dst, key, db.load)
+	require.NoError(t, err)
+	ctx := context.Background()
+	load := ringcache.LoadFunc(db.load) // a method value allocates where it is made: make it once
+	require.Zero(t, testing.AllocsPerRun(1000, func() { dst, _ = c.GetOrLoad(ctx, dst[:0], key, load) }))
+}
+
+func TestStampedeOnAnExpiredKeyCallsTheLoaderOnce(t *testing.T) {
+	c, clock, _ := loaderCache(t, ringcache.Config{})
+	var calls atomic.Int32
+	release := make(chan struct{})
+	slow := func(ctx context.Context, key []byte) ([]byte, time.Duration, error) {
+		calls.Add(1)
+		<-release
+		return []byte("fresh"), time.Minute, nil
+	}
+	require.NoError(t, c.SetWithTTL([]byte("hot"), []byte("old"), time.Second))
+	clock.Advance(time.Second) // the hot key has just expired
+
+	const callers = 1000
+	var started, done sync.WaitGroup
+	errs := make(chan error, callers)
+	for range callers {
+		started.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			started.Done()
+			v, err := c.GetOrLoad(context.Background(), nil, []byte("hot"), slow)
+			if err == nil && string(v) != "fresh" {
+				err = fmt.Errorf("got %q", v)
+			}
+			errs <- err
+		}()
+	}
+	started.Wait()
+	require.Eventually(t, func() bool { return calls.Load() == 1 }, 5*time.Second, time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // let stragglers join the flight
+	close(release)
+	done.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.Equal(t, int32(1), calls.Load(), "1,000 callers on one expired key must cause one load")
+	require.Greater(t, c.Stats().SharedLoads, uint64(0))
+}
+
+func TestNegativeCaching(t *testing.T) {
+	c, clock, db := loaderCache(t, ringcache.Config{NegativeTTL: time.Second})
+	_, err := getOrLoad(t, c, db, "user:404")
+	require.ErrorIs(t, err, ringcache.ErrNotFound)
+	for range 3 {
+		_, err = getOrLoad(t, c, db, "user:404")
+		require.ErrorIs(t, err, ringcache.ErrNotFound)
+	}
+	require.Equal(t, int32(1), db.calls.Load(), "the tombstone answers without the loader")
+	require.Equal(t, uint64(3), c.Stats().NegativeHits)
+	_, ok := c.Get(nil, []byte("user:404"))
+	require.False(t, ok, "plain reads never see a tombstone")
+	require.False(t, c.Has([]byte("user:404")))
+	require.False(t, c.GetFunc([]byte("user:404"), func([]byte) { t.Fatal("tombstone served") }))
+	_, ok = c.TTL([]byte("user:404"))
+	require.False(t, ok)
+
+	clock.Advance(time.Second)
+	_, err = getOrLoad(t, c, db, "user:404")
+	require.ErrorIs(t, err, ringcache.ErrNotFound)
+	require.Equal(t, int32(2), db.calls.Load(), "an expired tombstone loads again")
+
+	db.set("user:404", "created")
+	require.NoError(t, c.Set([]byte("user:404"), []byte("created")))
+	v, err := getOrLoad(t, c, db, "user:404")
+	require.NoError(t, err)
+	require.Equal(t, "created", v, "a Set replaces the tombstone at once")
+
+	require.True(t, c.Delete([]byte("user:404")))
+	db.set("user:405", "x")
+	_, err = getOrLoad(t, c, db, "user:406")
+	require.ErrorIs(t, err, ringcache.ErrNotFound)
+	c.Delete([]byte("user:406"))
+	calls := db.calls.Load()
+	_, _ = getOrLoad(t, c, db, "user:406")
+	require.Equal(t, calls+1, db.calls.Load(), "a Delete removes the tombstone at once")
+}
+
+func TestNoNegativeCachingByDefault(t *testing.T) {
+	c, _, db := loaderCache(t, ringcache.Config{})
+	for range 3 {
+		_, err := getOrLoad(t, c, db, "user:404")
+		require.ErrorIs(t, err, ringcache.ErrNotFound)
+	}
+	require.Equal(t, int32(3), db.calls.Load())
+}
+
+var errDatabaseDown = errors.New("database down")
+
+func TestLoaderErrorsAreReturnedAndNotCached(t *testing.T) {
+	c, _, db := loaderCache(t, ringcache.Config{})
+	db.failWith(errDatabaseDown)
+	for range 2 {
+		_, err := getOrLoad(t, c, db, "user:1")
+		require.ErrorIs(t, err, errDatabaseDown)
+	}
+	require.Equal(t, int32(2), db.calls.Load())
+	require.Equal(t, uint64(2), c.Stats().LoadErrors)
+}
+
+func TestErrorTTLRemembersFailures(t *testing.T) {
+	c, clock, db := loaderCache(t, ringcache.Config{ErrorTTL: 100 * time.Millisecond})
+	db.failWith(errDatabaseDown)
+	_, err := getOrLoad(t, c, db, "user:1")
+	require.ErrorIs(t, err, errDatabaseDown)
+	_, err = getOrLoad(t, c, db, "user:1")
+	require.ErrorIs(t, err, errDatabaseDown, "the remembered error keeps its identity")
+	require.Equal(t, int32(1), db.calls.Load())
+
+	clock.Advance(100 * time.Millisecond)
+	db.failWith(nil)
+	v, err := getOrLoad(t, c, db, "user:1")
+	require.NoError(t, err)
+	require.Equal(t, "alice", v)
+
+	db.failWith(errDatabaseDown)
+	c.Delete([]byte("user:1"))
+	_, err = getOrLoad(t, c, db, "user:1")
+	require.ErrorIs(t, err, errDatabaseDown)
+	require.NoError(t, c.Set([]byte("user:1"), []byte("set by hand")))
+	v, err = getOrLoad(t, c, db, "user:1")
+	require.NoError(t, err, "a Set clears a remembered error")
+	require.Equal(t, "set by hand", v)
+}
+
+func TestStaleIfError(t *testing.T) {
+	c, clock, db := loaderCache(t, ringcache.Config{StaleGrace: time.Minute})
+	db.ttl = 10 * time.Millisecond
+	_, err := getOrLoad(t, c, db, "user:1")
+	require.NoError(t, err)
+	clock.Advance(15 * time.Millisecond)
+
+	_, ok := c.Get(nil, []byte("user:1"))
+	require.False(t, ok, "plain reads never serve a value past its TTL")
+	require.False(t, c.Has([]byte("user:1")))
+
+	db.failWith(errDatabaseDown)
+	v, err := getOrLoad(t, c, db, "user:1")
+	require.NoError(t, err)
+	require.Equal(t, "alice", v, "the stale value stands in for the failed load")
+	require.Equal(t, uint64(1), c.Stats().StaleServed)
+
+	db.failWith(nil)
+	db.set("user:1", "alice v2")
+	v, err = getOrLoad(t, c, db, "user:1")
+	require.NoError(t, err)
+	require.Equal(t, "alice v2", v, "a successful reload replaces the stale value")
+
+	clock.Advance(time.Minute + 20*time.Millisecond)
+	db.failWith(errDatabaseDown)
+	_, err = getOrLoad(t, c, db, "user:1")
+	require.ErrorIs(t, err, errDatabaseDown, "past the grace nothing is served")
+}
+
+func TestRefreshAheadServesAndReloadsInTheBackground(t *testing.T) {
+	c, clock, db := loaderCache(t, ringcache.Config{RefreshAhead: 0.2})
+	db.ttl = 100 * time.Millisecond
+	_, err := getOrLoad(t, c, db, "user:1")
+	require.NoError(t, err)
+	db.set("user:1", "alice v2")
+
+	clock.Advance(70 * time.Millisecond)
+	v, _ := getOrLoad(t, c, db, "user:1")
+	require.Equal(t, "alice", v)
+	require.Equal(t, int32(1), db.calls.Load(), "no refresh before the last 20% of life")
+
+	clock.Advance(15 * time.Millisecond)
+	v, err = getOrLoad(t, c, db, "user:1")
+	require.NoError(t, err)
+	require.Equal(t, "alice", v, "the caller gets the current value at once")
+	require.Eventually(t, func() bool { return c.Stats().Refreshes == 1 }, 5*time.Second, time.Millisecond)
+	require.Equal(t, int32(2), db.calls.Load())
+	require.Equal(t, "alice v2", mustGet(t, c, "user:1"), "the refresh stored the new value")
+	d, _ := c.TTL([]byte("user:1"))
+	require.Equal(t, 100*time.Millisecond, d, "with a whole new life")
+
+	db.failWith(errDatabaseDown)
+	clock.Advance(85 * time.Millisecond)
+	v, err = getOrLoad(t, c, db, "user:1")
+	require.NoError(t, err)
+	require.Equal(t, "alice v2", v)
+	require.Eventually(t, func() bool { return c.Stats().RefreshErrors == 1 }, 5*time.Second, time.Millisecond)
+	require.Equal(t, "alice v2", mustGet(t, c, "user:1"), "a failed refresh leaves the value")
+}
+
+func TestGuardRejectsKeysThatCannotExist(t *testing.T) {
+	guard, err := bloom.New(1000, 0.001)
+	require.NoError(t, err)
+	guard.Add([]byte("user:1"))
+	c, _, db := loaderCache(t, ringcache.Config{Guard: guard})
+	v, err := getOrLoad(t, c, db, "user:1")
+	require.NoError(t, err)
+	require.Equal(t, "alice", v)
+	_, err = getOrLoad(t, c, db, "user:999999")
+	require.ErrorIs(t, err, ringcache.ErrNotFound)
+	require.Equal(t, int32(1), db.calls.Load(), "a key the guard rules out never reaches the loader")
+	require.Equal(t, uint64(1), c.Stats().GuardRejections)
+
+	c.SetGuard(nil)
+	_, err = getOrLoad(t, c, db, "user:999999")
+	require.ErrorIs(t, err, ringcache.ErrNotFound)
+	require.Equal(t, int32(2), db.calls.Load(), "without a guard the loader decides")
+}
+
+func TestGetOrLoadBadInput(t *testing.T) {
+	c, _, db := loaderCache(t, ringcache.Config{})
+	_, err := c.GetOrLoad(context.Background(), nil, []byte("k"), nil)
+	require.ErrorIs(t, err, ringcache.ErrNilLoader)
+
+	negative := func(context.Context, []byte) ([]byte, time.Duration, error) { return []byte("v"), -time.Second, nil }
+	_, err = c.GetOrLoad(context.Background(), nil, []byte("k"), negative)
+	require.ErrorIs(t, err, ringcache.ErrInvalidTTL)
+
+	huge := bytes.Repeat([]byte("x"), c.MaxEntrySize()+1)
+	big := func(context.Context, []byte) ([]byte, time.Duration, error) { return huge, 0, nil }
+	v, err := c.GetOrLoad(context.Background(), nil, []byte("big"), big)
+	require.ErrorIs(t, err, ringcache.ErrEntryTooLarge)
+	require.Equal(t, huge, v, "the loaded value is returned even when it cannot be cached")
+
+	require.NoError(t, c.Close())
+	_, err = getOrLoad(t, c, db, "user:1")
+	require.ErrorIs(t, err, ringcache.ErrClosed)
+}
+
+func TestCallerGivingUpCancelsTheLoad(t *testing.T) {
+	c, _, _ := loaderCache(t, ringcache.Config{})
+	cancelled := make(chan struct{})
+	slow := func(ctx context.Context, _ []byte) ([]byte, time.Duration, error) {
+		<-ctx.Done()
+		close(cancelled)
+		return nil, 0, ctx.Err()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err := c.GetOrLoad(ctx, nil, []byte("k"), slow)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	select {
+	case <-cancelled:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the load went on after its only caller left")
+	}
+}
+
+func TestTTLJitterSpreadsExpiriesDeterministically(t *testing.T) {
+	ttls := func(seed uint64) []time.Duration {
+		c := newCache(t, ringcache.Config{Capacity: 4 << 20, TTLJitter: 0.1, Seed: seed, Clock: ttl.NewManualClock()})
+		var out []time.Duration
+		for i := range 500 {
+			k := []byte(fmt.Sprint("k", i))
+			require.NoError(t, c.SetWithTTL(k, []byte("v"), 10*time.Second))
+			d, ok := c.TTL(k)
+			require.True(t, ok)
+			out = append(out, d)
+		}
+		return out
+	}
+	a := ttls(42)
+	lo, hi := a[0], a[0]
+	for _, d := range a {
+		require.GreaterOrEqual(t, d, 9*time.Second)
+		require.LessOrEqual(t, d, 11*time.Second)
+		lo, hi = min(lo, d), max(hi, d)
+	}
+	require.Greater(t, hi-lo, 1500*time.Millisecond, "the TTLs must spread over most of ±10%")
+	require.Equal(t, a, ttls(42), "the same seed gives the same TTLs")
+	require.NotEqual(t, a, ttls(43))
+}
+
+func TestAdaptiveTTLFollowsHotness(t *testing.T) {
+	c, _, db := loaderCache(t, ringcache.Config{AdaptiveTTL: ringcache.AdaptiveTTL{Min: time.Second, Max: 10 * time.Second}})
+	db.set("hot", "h")
+	db.set("cold", "c")
+	// Reads recorded before the load count: a key read over and over is hot.
+	for range 20 {
+		c.Get(nil, []byte("hot"))
+	}
+	_, err := getOrLoad(t, c, db, "hot")
+	require.NoError(t, err)
+	_, err = getOrLoad(t, c, db, "cold")
+	require.NoError(t, err)
+	hot, _ := c.TTL([]byte("hot"))
+	cold, _ := c.TTL([]byte("cold"))
+	require.Equal(t, 10*time.Second, hot)
+	require.Less(t, cold, 3*time.Second)
+	require.GreaterOrEqual(t, cold, time.Second)
+}
+
+func TestCompressionIsTransparent(t *testing.T) {
+	for _, codec := range []ringcache.Codec{ringcache.S2, ringcache.Zstd} {
+		t.Run(fmt.Sprint(codec), func(t *testing.T) {
+			c := newCache(t, ringcache.Config{Capacity: 4 << 20, Compression: ringcache.Compression{Codec: codec, MinSize: 64}})
+			text := bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog. "), 100)
+			random := make([]byte, 4096)
+			for i := range random {
+				random[i] = byte(rand.Uint32())
+			}
+			small := []byte("short value")
+			for k, v := range map[string][]byte{"text": text, "random": random, "small": small} {
+				require.NoError(t, c.Set([]byte(k), v))
+				got, ok := c.Get([]byte("prefix"), []byte(k))
+				require.True(t, ok)
+				require.Equal(t, append([]byte("prefix"), v...), got)
+				var viewed []byte
+				require.True(t, c.GetFunc([]byte(k), func(b []byte) { viewed = bytes.Clone(b) }))
+				require.Equal(t, v, viewed)
+				require.True(t, c.Has([]byte(k)))
+			}
+			st := c.Stats()
+			require.Greater(t, st.BytesSaved, uint64(len(text)/2), "the text compresses")
+			require.Less(t, st.BytesUsed, uint64(len(text)+len(random)), "and takes less room")
+			require.NoError(t, c.Check())
+
+			dst := make([]byte, 0, 64)
+			require.Zero(t, testing.AllocsPerRun(100, func() {
+				_ = c.Set([]byte("small"), small)
+				dst, _ = c.Get(dst[:0], []byte("small"))
+			}), "values under MinSize stay allocation-free")
+		})
+	}
+}
