@@ -132,6 +132,14 @@ func (c *Cache) set(key, value []byte, d time.Duration) error {
 	c.loading.forgetError(key)
 	expiry := ttl.Stamp(now, d)
 	if c.codecs.wants(len(value)) {
+		// The limit is on what the caller gives, not on what it compresses
+		// to: whether a value fits must not depend on its contents.
+		if len(key) > MaxKeyLen {
+			return ErrKeyTooLarge
+		}
+		if len(key)+len(value) > c.maxEntry {
+			return ErrEntryTooLarge
+		}
 		return c.setFramed(h, key, value, now, frame{kind: kindValue, fresh: expiry, born: now}, expiry, true)
 	}
 	return c.shardFor(h).Set(h, key, value, now, expiry, false)

@@ -37,7 +37,7 @@ func FuzzShard(f *testing.F) {
 }
 
 // FuzzCache drives a whole Cache of one to four shards through its public
-// API.
+// API, with and without compression (framed values).
 func FuzzCache(f *testing.F) {
 	f.Add([]byte("\x00\x00\x01\x00\x10\x00\x02\x01\x02\x01"))
 	f.Add([]byte("\x02\x01\x05\x10\x01\x05\x20\x03\x06\x02\x05\x09\x02\x05"))
@@ -51,6 +51,7 @@ func FuzzCache(f *testing.F) {
 			Shards:       1 << (data[0] >> 4 % 3),
 			AvgEntrySize: 16 << (data[0] >> 6),
 			Policy:       ringcache.Policy(data[0] >> 2 & 1),
+			Compression:  ringcache.Compression{Codec: ringcache.Codec(data[0] >> 3 & 1), MinSize: 64},
 			Clock:        clock,
 		})
 		if err != nil {
