@@ -104,3 +104,24 @@ func TestHammerCountsOperations(t *testing.T) {
 	mops := hammer(cache, keys, stream, make([]byte, 128), 50, 4, 20*time.Millisecond)
 	require.Positive(t, mops)
 }
+
+func TestTheGCHarnessAllocatesNothingPerOperationForByteCaches(t *testing.T) {
+	c, _ := contenderNamed("ringcache")
+	cache, err := buildHolding(c, 1000, 144)
+	require.NoError(t, err)
+	defer cache.Close()
+	keys := keySpace{n: 1000}
+	fillOwnValues(cache, keys)
+	var buf [16]byte
+	var k key
+	dst := make([]byte, 0, 256)
+	v := make([]byte, 128)
+	i := uint32(0)
+	require.Zero(t, testing.AllocsPerRun(1000, func() {
+		keys.lookup(&k, &buf, i%1000)
+		dst, _ = cache.Get(dst[:0], &k)
+		keys.store(&k, &buf, i%1000)
+		cache.Set(&k, v)
+		i++
+	}), "garbage from the harness would make byte caches look GC-bound")
+}

@@ -102,18 +102,22 @@ type keySpace struct {
 	generic bool
 }
 
-func (ks keySpace) lookup(buf *[16]byte, i uint32) key {
+// lookup makes k the i-th key, viewing buf. The caller keeps one k per
+// goroutine: a key passed by pointer through the cache interface escapes,
+// and one made per operation would be garbage the harness, not the cache,
+// produces.
+func (ks keySpace) lookup(k *key, buf *[16]byte, i uint32) {
 	binary.BigEndian.PutUint64(buf[:8], uint64(i))
 	copy(buf[8:], "-key-pad")
-	return key{b: buf[:], s: unsafe.String(&buf[0], len(buf))}
+	k.b, k.s = buf[:], unsafe.String(&buf[0], len(buf))
 }
 
-func (ks keySpace) store(buf *[16]byte, i uint32) key {
-	k := ks.lookup(buf, i)
+// store is lookup for a key a generic cache will keep: its string is its own.
+func (ks keySpace) store(k *key, buf *[16]byte, i uint32) {
+	ks.lookup(k, buf, i)
 	if ks.generic {
 		k.s = string(k.b)
 	}
-	return k
 }
 
 // fillOwnValues writes every key. Generic caches keep the slice they are
@@ -122,12 +126,13 @@ func (ks keySpace) store(buf *[16]byte, i uint32) key {
 func fillOwnValues(cache cache, keys keySpace) {
 	shared := make([]byte, 128)
 	var buf [16]byte
+	var k key
 	for i := range keys.n {
 		v := shared
 		if keys.generic {
 			v = make([]byte, 128)
 		}
-		k := keys.store(&buf, uint32(i))
+		keys.store(&k, &buf, uint32(i))
 		cache.Set(&k, v)
 	}
 }
@@ -147,6 +152,7 @@ func mixedRun(cache cache, keys keySpace, stream []uint32, d time.Duration) floa
 			dst := make([]byte, 0, 256)
 			shared := make([]byte, 128)
 			var buf [16]byte
+			var k key
 			pos, n := g*len(stream)/goroutines, int64(0)
 			for !stop.Load() {
 				for range 64 {
@@ -155,10 +161,10 @@ func mixedRun(cache cache, keys keySpace, stream []uint32, d time.Duration) floa
 						if keys.generic {
 							v = make([]byte, 128)
 						}
-						k := keys.store(&buf, stream[pos])
+						keys.store(&k, &buf, stream[pos])
 						cache.Set(&k, v)
 					} else {
-						k := keys.lookup(&buf, stream[pos])
+						keys.lookup(&k, &buf, stream[pos])
 						dst, _ = cache.Get(dst[:0], &k)
 					}
 					pos = (pos + 1) % len(stream)
@@ -207,8 +213,9 @@ func countHeld(c cache, keys keySpace) int {
 	held := 0
 	dst := make([]byte, 0, 256)
 	var buf [16]byte
+	var k key
 	for i := range keys.n {
-		k := keys.lookup(&buf, uint32(i))
+		keys.lookup(&k, &buf, uint32(i))
 		if _, ok := c.Get(dst[:0], &k); ok {
 			held++
 		}

@@ -328,12 +328,19 @@ func (s *Shard) Read(h uint64, key []byte, now int64, fn func(value []byte, fram
 			b[11] = b[11]&^evict.MetaBits | s.policy.Hit(hd.flags)&evict.MetaBits
 		}
 	}
-	if ok {
-		s.stats.Hits++
-	} else {
+	switch {
+	case !ok:
 		s.stats.Misses++
+		s.policy.Read(h, false)
+	case hd.flags&evict.MetaBits == evict.MetaBits:
+		// Read three times since the ring last passed it: the entry is
+		// as safe as the CLOCK can make it, and more counts in the sketch
+		// would only cost a cache line on the hottest path.
+		s.stats.Hits++
+	default:
+		s.stats.Hits++
+		s.policy.Read(h, true)
 	}
-	s.policy.Read(h, ok)
 	return ok
 }
 
