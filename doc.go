@@ -6,9 +6,14 @@
 // fixed slice of one memory region mapped at [New]. Within a shard, entries
 // are appended to a byte ring and found through a fixed open-addressing
 // index; nothing grows after New, and Config.Capacity bounds all of it:
-// ring bytes, index and per-entry metadata. When a shard runs out of ring
-// space or index slots it evicts its oldest entries, sparing once those read
-// since they were written (second chance).
+// ring bytes, index and the eviction policy's metadata. What a full shard
+// keeps is decided by access history (LRU-K admission: new keys wait in a
+// small probation ring and earn the main ring by repeated reads; see
+// Config.Policy), so scans and one-hit wonders do not flush hot entries.
+//
+// [Cache.GetOrLoad] puts the cache in front of a system of record: one
+// load per key among concurrent misses, negative caching, a Bloom guard,
+// stale-if-error, refresh-ahead, TTL jitter and adaptive TTLs.
 //
 // Reads copy the value into a caller's buffer ([Cache.Get]) or show it to a
 // callback under the shard lock ([Cache.GetFunc]); neither allocates. Every

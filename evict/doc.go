@@ -1,5 +1,7 @@
 // Package evict holds the policies that decide which entries a full shard
-// gives up. They are pure logic over a few bits of per-entry metadata that
-// the shard keeps in each entry's header: no I/O, no memory of their own per
-// entry, no locks (the shard calls them under its own).
+// keeps: LRU-K admission from a probation ring into a CLOCK main ring, and
+// plain FIFO with second chance for comparison. They are pure logic over
+// two bits of metadata in each entry's header and, for LRU-K, a count-min
+// sketch and a rotating Bloom filter in memory the shard provides: no I/O,
+// no heap object per entry, no locks (the shard calls them under its own).
 package evict

@@ -1,6 +1,7 @@
-// Package shard is one partition of a ringcache: a mutex, a byte ring from
-// package arena holding the entries, and a fixed open-addressing index over
-// them. Every engine invariant lives here and is checked by [Shard.Check],
+// Package shard is one partition of a ringcache: a mutex, two byte rings
+// from package arena holding the entries (probation for new keys and main,
+// under LRU-K; main alone under FIFO), a fixed open-addressing index over
+// both, and the eviction policy's memory. Every engine invariant lives here and is checked by [Shard.Check],
 // which the tests and fuzzers call after each step.
 //
 // # Entry layout
