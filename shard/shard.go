@@ -347,14 +347,12 @@ func (s *Shard) Read(h uint64, key []byte, now int64, fn func(value []byte, fram
 // Peek is Read without counting or telling the policy; fn also gets the
 // entry's expiry stamp.
 func (s *Shard) Peek(h uint64, key []byte, now int64, fn func(value []byte, framed bool, expiry int64) bool) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	g, hd, ok := s.lookup(h, key, now)
-	if !ok {
-		return false
-	}
-	start := HeaderSize + hd.keyLen
-	return fn(s.bytes(g+start, hd.valLen), hd.flags&flagFramed != 0, hd.expiry)
+	served := false
+	s.Update(h, key, now, func(v []byte, framed bool, expiry int64) (int64, bool) {
+		served = fn(v, framed, expiry)
+		return expiry, false
+	})
+	return served
 }
 
 // Update calls fn with key's live entry, whose value bytes fn may change in
