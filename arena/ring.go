@@ -41,9 +41,6 @@ func (r *Ring) Head() (int, bool) {
 	return r.head, r.used > 0
 }
 
-// Tail returns the offset where the next record would start if it fits.
-func (r *Ring) Tail() int { return r.tail }
-
 // Bytes returns the n bytes at off. The slice aliases the ring.
 func (r *Ring) Bytes(off, n int) []byte { return r.buf[off : off+n : off+n] }
 

@@ -86,9 +86,6 @@ func NewLRUK(k, entries int, sketchWords, historyWords []uint64, historyHashes i
 
 func historyPerGeneration(entries int) int { return 2 * max(entries, 64) }
 
-// Kind returns the policy's kind.
-func (p *Policy) Kind() Kind { return p.kind }
-
 // mix spreads a key hash over all 64 bits again. A shard sees only keys
 // whose hashes share their top bits (they picked the shard) and whose low
 // bits cluster by index slot; the sketch and the ghost filter index by
