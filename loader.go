@@ -164,6 +164,14 @@ func (c *Cache) GetOrLoad(ctx context.Context, dst, key []byte, load LoadFunc) (
 	}
 	owned := bytes.Clone(key) // the load may outlive this call
 	v, shared, err := l.flight.Do(ctx, string(owned), func(lctx context.Context) ([]byte, error) {
+		// A load that finished between this caller's miss and its flight
+		// has stored what this one would load: use it.
+		switch v, state := c.stored(h, owned); state {
+		case stateFresh, stateRefresh:
+			return v, nil
+		case stateNegative:
+			return nil, ErrNotFound
+		}
 		return c.load(lctx, h, owned, load)
 	})
 	if shared {
@@ -179,6 +187,19 @@ func (c *Cache) GetOrLoad(ctx context.Context, dst, key []byte, load LoadFunc) (
 		return out, nil
 	}
 	return dst, err
+}
+
+// stored is what GetOrLoad's lookup would find for key now, without
+// counting a read: the state, and a copy of the value if there is one.
+func (c *Cache) stored(h uint64, key []byte) ([]byte, lookupState) {
+	now := c.clock.Now()
+	var v []byte
+	state := stateMissing
+	c.shardFor(h).Peek(h, key, now, func(b []byte, framed bool, _ int64) bool {
+		state, v = c.inspect(nil, b, framed, now)
+		return true
+	})
+	return v, state
 }
 
 // inspect classifies a stored value for GetOrLoad and appends it to dst

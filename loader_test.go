@@ -429,3 +429,36 @@ func TestCompressionIsTransparent(t *testing.T) {
 		})
 	}
 }
+
+// A caller that missed just before a load finished used to enter the
+// single flight after it had closed and load again: about one round in
+// twenty of the bench suite's stampede did two loads.
+func TestStampedeStragglersReuseAFinishedLoad(t *testing.T) {
+	c, _, _ := loaderCache(t, ringcache.Config{})
+	var calls atomic.Int32
+	load := func(context.Context, []byte) ([]byte, time.Duration, error) {
+		calls.Add(1)
+		time.Sleep(time.Millisecond)
+		return []byte("row"), time.Minute, nil
+	}
+	const rounds, callers = 30, 200
+	for range rounds {
+		c.Delete([]byte("hot"))
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				v, err := c.GetOrLoad(context.Background(), nil, []byte("hot"), load)
+				if err != nil || string(v) != "row" {
+					t.Errorf("got %q, %v", v, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+	}
+	require.Equal(t, int32(rounds), calls.Load(), "one load per round")
+}
