@@ -75,6 +75,7 @@ func run() error {
 		smoke      = flag.Bool("smoke", false, "tiny sizes and durations, to check the suite runs (figures meaningless)")
 		child      = flag.String("child", "", "internal: run one measurement in this process (gc or memory)")
 		entries    = flag.Int("entries", 0, "internal: entries for -child=gc")
+		replot     = flag.String("replot", "", "redraw the report and charts of a results.json into -out, running nothing")
 	)
 	flag.Parse()
 	cfg := config{
@@ -115,6 +116,18 @@ func run() error {
 		cfg.gcEntries, cfg.gcRun, cfg.budget = []int{20_000}, 200*time.Millisecond, 4<<20
 		cfg.synthKeys, cfg.synthRequests, cfg.traceLimit = 20_000, 20_000, 20_000
 		cfg.stampedeRounds, cfg.stampedeCallers = 2, 100
+	}
+
+	if *replot != "" {
+		b, err := os.ReadFile(*replot)
+		if err != nil {
+			return err
+		}
+		var res results
+		if err := json.Unmarshal(b, &res); err != nil {
+			return fmt.Errorf("%s: %w", *replot, err)
+		}
+		return res.write(cfg.out)
 	}
 
 	switch *child {

@@ -305,10 +305,12 @@ func groupedBars(title, ylabel string, categories, contenders []string, value fu
 	p.Y.Label.Text = ylabel
 	p.Legend.Top = true
 	width := vg.Points(float64(min(14, 90/max(len(contenders), 1))))
+	top := 0.0
 	for i, c := range contenders {
 		vals := make(plotter.Values, len(categories))
 		for j, cat := range categories {
 			vals[j] = max(value(cat, c), 0)
+			top = max(top, vals[j])
 		}
 		bars, err := plotter.NewBarChart(vals, width)
 		if err != nil {
@@ -321,6 +323,8 @@ func groupedBars(title, ylabel string, categories, contenders []string, value fu
 		p.Legend.Add(c, bars)
 	}
 	p.NominalX(categories...)
+	// Headroom above the tallest bar keeps the legend off the bars.
+	p.Y.Min, p.Y.Max = 0, top*1.45
 	w := vg.Length(max(6, float64(len(categories))*float64(len(contenders))*0.2+2)) * vg.Inch
 	return p.Save(w, 5*vg.Inch, file)
 }
