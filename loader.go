@@ -135,11 +135,11 @@ func (c *Cache) GetOrLoad(ctx context.Context, dst, key []byte, load LoadFunc) (
 		return dst, ErrClosed
 	}
 	l := &c.loading
-	if g := l.guard.Load(); g != nil && !g.Has(key) {
+	h := shard.Hash(key) // the guard's hash too: bloom.Hash is the same xxhash
+	if g := l.guard.Load(); g != nil && !g.HasHash(h) {
 		l.stats.guardRejections.Add(1)
 		return dst, ErrNotFound
 	}
-	h := shard.Hash(key)
 	now := c.clock.Now()
 	state, out := stateMissing, dst
 	c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {

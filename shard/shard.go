@@ -101,12 +101,9 @@ func (s *Stats) Add(o Stats) {
 // Shard is one partition of the cache. Its methods are safe for concurrent
 // use. The zero value is closed; call Init.
 type Shard struct {
-	mu    sync.Mutex
-	open  bool
-	rings [2]arena.Ring
-	// split is where main's offsets start in the offsets slots store:
-	// probation's records are at [0, split), main's at split and above.
-	split     int
+	mu        sync.Mutex
+	open      bool
+	rings     [2]arena.Ring
 	slots     []uint64
 	maxLive   int
 	live      int
@@ -181,7 +178,6 @@ func (s *Shard) Init(mem []byte, o Options) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.slots = slots
-	s.split = l.Probation
 	s.rings[probation] = arena.NewRing(rings[:l.Probation:l.Probation])
 	s.rings[mainRing] = arena.NewRing(rings[l.Probation : l.Probation+l.Main : l.Probation+l.Main])
 	s.maxLive = l.Slots * loadNum / loadDen
@@ -213,16 +209,20 @@ func (s *Shard) Close() {
 	s.live, s.liveBytes = 0, 0
 }
 
+// split is where main's offsets start in the offsets slots store:
+// probation's records are at [0, split), main's at split and above.
+func (s *Shard) split() int { return s.rings[probation].Size() }
+
 // bytes returns n bytes of the record at global offset g.
 func (s *Shard) bytes(g, n int) []byte {
-	if g < s.split {
+	if g < s.split() {
 		return s.rings[probation].Bytes(g, n)
 	}
-	return s.rings[mainRing].Bytes(g-s.split, n)
+	return s.rings[mainRing].Bytes(g-s.split(), n)
 }
 
 func (s *Shard) ringOf(g int) int {
-	if g < s.split {
+	if g < s.split() {
 		return probation
 	}
 	return mainRing
@@ -232,7 +232,7 @@ func (s *Shard) base(r int) int {
 	if r == probation {
 		return 0
 	}
-	return s.split
+	return s.split()
 }
 
 // Set stores value under key with the expiry stamp, replacing any earlier
@@ -497,7 +497,7 @@ func (s *Shard) reclaimHead(r int, now int64) {
 func (s *Shard) reclaimMain(now int64, challenger uint64, challenged bool) (refused bool) {
 	ring := &s.rings[mainRing]
 	off, _ := ring.Head()
-	g := s.split + off
+	g := s.split() + off
 	hd := readHeader(ring.Bytes(off, HeaderSize))
 	size := hd.size()
 	if hd.flags&flagDead != 0 {
@@ -511,7 +511,7 @@ func (s *Shard) reclaimMain(now int64, challenger uint64, challenged bool) (refu
 		s.stats.Expirations++
 	case keep:
 		ring.Bytes(off, HeaderSize)[11] = hd.flags&^evict.MetaBits | meta&evict.MetaBits
-		s.slots[slot] = slotValue(uint32(h), s.split+ring.Recycle(size))
+		s.slots[slot] = slotValue(uint32(h), s.split()+ring.Recycle(size))
 		return false
 	case challenged && !s.policy.Admit(challenger, h):
 		return true
