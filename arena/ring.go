@@ -181,3 +181,86 @@ func (r *Ring) checkBounds() error {
 	}
 	return nil
 }
+
+// GrowEnd lengthens the ring by n bytes at its end; buf must have the
+// capacity. It always succeeds: on a wrapped ring the new bytes join the
+// padding run, free once the head passes it.
+func (r *Ring) GrowEnd(n int) {
+	old := len(r.buf)
+	r.buf = r.buf[:old+n]
+	switch {
+	case r.used == 0:
+		r.head, r.tail, r.padAt = 0, 0, len(r.buf)
+	case r.tail > r.head:
+		r.padAt = len(r.buf)
+	default:
+		r.padAt = min(r.padAt, old)
+		r.used += n
+	}
+}
+
+// ShrinkEnd shortens the ring by n bytes at its end if no record lies in
+// them, and reports whether it did.
+func (r *Ring) ShrinkEnd(n int) bool {
+	m := len(r.buf) - n
+	switch {
+	case n <= 0 || m < 1:
+		return false
+	case r.used == 0:
+		r.buf = r.buf[:m]
+		r.head, r.tail, r.padAt = 0, 0, m
+	case r.tail > r.head:
+		if r.tail > m {
+			return false
+		}
+		r.buf = r.buf[:m]
+		r.padAt = m
+	default:
+		if r.padAt > m {
+			return false
+		}
+		r.used -= n
+		r.buf = r.buf[:m]
+	}
+	return true
+}
+
+// CanGrowStart reports whether GrowStart would succeed: the ring must not
+// be wrapped, so that bytes before its start join the free space before
+// its head.
+func (r *Ring) CanGrowStart() bool { return r.used == 0 || r.tail > r.head }
+
+// GrowStart moves the ring's start n bytes back: buf is the ring's memory
+// with n more bytes in front. The caller checks CanGrowStart first.
+// Records keep their place in memory; their offsets in the ring grow by n.
+func (r *Ring) GrowStart(buf []byte, n int) {
+	r.buf = buf
+	if r.used == 0 {
+		r.head, r.tail, r.padAt = 0, 0, len(buf)
+		return
+	}
+	r.head += n
+	r.tail += n
+	r.padAt = len(buf)
+}
+
+// ShrinkStart moves the ring's start n bytes forward if no record lies in
+// them, and reports whether it did. Records keep their place in memory;
+// their offsets in the ring shrink by n.
+func (r *Ring) ShrinkStart(n int) bool {
+	switch {
+	case n <= 0 || n >= len(r.buf):
+		return false
+	case r.used == 0:
+		r.buf = r.buf[n:]
+		r.head, r.tail, r.padAt = 0, 0, len(r.buf)
+	case r.tail <= r.head || r.head < n:
+		return false
+	default:
+		r.buf = r.buf[n:]
+		r.head -= n
+		r.tail -= n
+		r.padAt = len(r.buf)
+	}
+	return true
+}
