@@ -158,3 +158,53 @@ func TestRegionMapsZeroedMemory(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, empty.Bytes())
 }
+
+func TestRingResizesKeepRecordsInPlace(t *testing.T) {
+	mem := make([]byte, 2000)
+	start, end := 500, 1500
+	m := &ringModel{r: NewRing(mem[start:end])}
+	rng := rand.New(rand.NewPCG(5, 6))
+	moved := map[string]int{}
+	for range 20_000 {
+		n := 1 + rng.IntN(60)
+		switch op := rng.IntN(12); {
+		case op < 6:
+			off := m.put(t, 1+rng.IntN(120))
+			m.r.buf[off] = byte(start + off) // a mark tied to the record's address
+		case op < 8 && len(m.sizes) > 0:
+			m.reclaim()
+		case op == 8 && end+n <= len(mem):
+			m.r.GrowEnd(n)
+			end += n
+			moved["grow end"]++
+		case op == 9:
+			if m.r.ShrinkEnd(n) {
+				end -= n
+				moved["shrink end"]++
+			}
+		case op == 10 && start-n >= 0 && m.r.CanGrowStart():
+			m.r.GrowStart(mem[start-n:end], n)
+			start -= n
+			for i := range m.offs {
+				m.offs[i] += n
+			}
+			moved["grow start"]++
+		case op == 11:
+			if m.r.ShrinkStart(n) {
+				start += n
+				for i := range m.offs {
+					m.offs[i] -= n
+				}
+				moved["shrink start"]++
+			}
+		}
+		require.Equal(t, end-start, m.r.Size())
+		m.check(t)
+		for _, off := range m.offs {
+			require.Equal(t, byte(start+off), m.r.buf[off], "a record moved in memory")
+		}
+	}
+	for _, k := range []string{"grow end", "shrink end", "grow start", "shrink start"} {
+		require.Positive(t, moved[k], "%s never happened", k)
+	}
+}

@@ -96,6 +96,9 @@ func mix(h uint64) uint64 {
 	return h ^ h>>32
 }
 
+// Kind returns the policy's kind.
+func (p *Policy) Kind() Kind { return p.kind }
+
 // Read records a read of the key with hash h, a hit or a miss. A missed
 // key's first read in a while enters the history only; later reads, and
 // every read of a cached key (it has been read or written before), count
@@ -164,4 +167,45 @@ func (p *Policy) Reset() {
 		p.sketch.Reset()
 		p.history.Reset()
 	}
+}
+
+// WindowClimber adapts the probation ring's size by hill climbing on the
+// hit ratio, as Caffeine adapts its window: every period of reads it
+// compares the period's hit ratio with the last one's, and keeps moving the
+// size the same way if it rose, the other way if it fell. Recency-heavy
+// workloads push probation up (new entries get longer to prove
+// themselves), frequency-heavy ones push it down.
+type WindowClimber struct {
+	period, reads, hits int
+	last                float64
+	dir                 int
+}
+
+// NewWindowClimber returns a climber that decides once per period reads,
+// starting by growing the window.
+func NewWindowClimber(period int) WindowClimber {
+	return WindowClimber{period: max(period, 1), dir: 1}
+}
+
+// Sample records a read and returns +1 (grow probation), -1 (shrink it) or
+// 0 (no decision yet).
+func (w *WindowClimber) Sample(hit bool) int {
+	w.reads++
+	if hit {
+		w.hits++
+	}
+	if w.reads < w.period {
+		return 0
+	}
+	ratio := float64(w.hits) / float64(w.reads)
+	last := w.last
+	w.last = ratio
+	w.reads, w.hits = 0, 0
+	switch {
+	case ratio == last:
+		return 0 // nothing to learn: stay, rather than drift to an end
+	case ratio < last:
+		w.dir = -w.dir
+	}
+	return w.dir
 }

@@ -39,6 +39,11 @@ const (
 	// (docs/admission.md). Entries larger than half the probation ring go
 	// straight to main.
 	probationShare = 50
+	// Under LRU-K the climber moves probation's size in steps of
+	// 1/resizeSteps of the ring bytes, between minProbShare and
+	// maxProbShare of them.
+	resizeSteps                = 64
+	minProbShare, maxProbShare = 100, 2
 	// lrukBytesPerEntry is the policy memory LRU-K takes per expected entry
 	// (sketch and history), for the split between index and ring.
 	lrukBytesPerEntry = 5 // 2 sketch + 2.6 history, rounded up
@@ -116,6 +121,14 @@ type Shard struct {
 	maxRecord         int
 	policy            *evict.Policy
 	stats             Stats
+	// ringMem is the memory of both rings; probation takes its first
+	// split() bytes and main the rest. Under LRU-K the climber sets a
+	// target size for probation, and resize moves the boundary toward it
+	// whenever both rings allow.
+	ringMem    []byte
+	climber    evict.WindowClimber
+	targetProb int
+	resizeStep int
 }
 
 // Layout says how Init divides a shard's memory.
@@ -178,10 +191,15 @@ func (s *Shard) Init(mem []byte, o Options) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.slots = slots
-	s.rings[probation] = arena.NewRing(rings[:l.Probation:l.Probation])
-	s.rings[mainRing] = arena.NewRing(rings[l.Probation : l.Probation+l.Main : l.Probation+l.Main])
+	total := l.Probation + l.Main
+	s.ringMem = rings[:total:total]
+	s.rings[probation] = arena.NewRing(s.ringMem[:l.Probation])
+	s.rings[mainRing] = arena.NewRing(s.ringMem[l.Probation:])
 	s.maxLive = l.Slots * loadNum / loadDen
-	s.maxProb = max(s.maxLive/probationShare, 1)
+	s.targetProb = l.Probation
+	s.resizeStep = max(total/resizeSteps, 1)
+	s.climber = evict.NewWindowClimber(10 * s.maxLive)
+	s.sizeProbation()
 	s.maxRecord = min(l.Main/maxRecordShare, HeaderSize+MaxValueLen)
 	s.policy = policy
 	s.live, s.liveBytes, s.probLive = 0, 0, 0
@@ -207,6 +225,66 @@ func (s *Shard) Close() {
 	s.rings = [2]arena.Ring{}
 	s.policy = nil
 	s.live, s.liveBytes = 0, 0
+}
+
+// sizeProbation sets probation's entry limit in proportion to its bytes.
+func (s *Shard) sizeProbation() {
+	s.maxProb = max(s.maxLive*s.split()/max(len(s.ringMem), 1), 1)
+}
+
+// resize moves the boundary between probation and main one step toward
+// the climber's target, if the rings are in states that allow it: main
+// gives up bytes at its start only when no record lies there (its oldest
+// entries are reclaimed or spared, as eviction would, to clear them), and
+// takes bytes back only while it is not wrapped.
+func (s *Shard) resize(now int64) {
+	cur := s.split()
+	m := &s.rings[mainRing]
+	switch {
+	case s.targetProb > cur:
+		step := min(s.targetProb-cur, s.resizeStep)
+		// Right after main's head wraps, its oldest entries sit at its
+		// start: reclaim those in the way as eviction would (the CLOCK
+		// spares the hot ones, and if that wraps main, growth waits).
+		for m.CanGrowStart() {
+			off, ok := m.Head()
+			if !ok || off >= step {
+				break
+			}
+			s.reclaimMain(now, 0, false)
+		}
+		if m.ShrinkStart(step) {
+			s.rings[probation].GrowEnd(step)
+		}
+	case s.targetProb < cur:
+		step := min(cur-s.targetProb, s.resizeStep)
+		if !m.CanGrowStart() {
+			return
+		}
+		// A wrapped probation ring has records up to its end: settle its
+		// oldest entries, as a smaller window would have, until it is not.
+		p := &s.rings[probation]
+		for !p.CanGrowStart() {
+			s.reclaimHead(probation, now)
+		}
+		if m.CanGrowStart() && p.ShrinkEnd(step) {
+			m.GrowStart(s.ringMem[cur-step:], step)
+		}
+	default:
+		return
+	}
+	s.sizeProbation()
+}
+
+// climb feeds a read to the window climber and moves the target.
+func (s *Shard) climb(hit bool) {
+	if s.policy.Kind() != evict.LRUK {
+		return
+	}
+	if d := s.climber.Sample(hit); d != 0 {
+		lo, hi := len(s.ringMem)/minProbShare, len(s.ringMem)/maxProbShare
+		s.targetProb = min(max(s.targetProb+d*s.resizeStep, lo), hi)
+	}
 }
 
 // split is where main's offsets start in the offsets slots store:
@@ -254,6 +332,7 @@ func (s *Shard) Set(h uint64, key, value []byte, now, expiry int64, framed bool)
 		return ErrEntryTooLarge
 	}
 	s.stats.Sets++
+	s.resize(now)
 	tag := uint32(h)
 	flags := uint8(0)
 	if framed {
@@ -328,6 +407,7 @@ func (s *Shard) Read(h uint64, key []byte, now int64, fn func(value []byte, fram
 			b[11] = b[11]&^evict.MetaBits | s.policy.Hit(hd.flags)&evict.MetaBits
 		}
 	}
+	s.climb(ok)
 	switch {
 	case !ok:
 		s.stats.Misses++
@@ -450,6 +530,7 @@ func (s *Shard) Clear() {
 	s.rings[probation].Reset()
 	s.rings[mainRing].Reset()
 	clear(s.slots)
+	s.sizeProbation()
 	s.policy.Reset()
 	s.live, s.liveBytes, s.probLive = 0, 0, 0
 }

@@ -2,6 +2,7 @@ package shard
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -218,4 +219,115 @@ func TestLayoutMeetsOverheadTarget(t *testing.T) {
 		require.LessOrEqual(t, entries, l.Slots*loadNum/loadDen, "the index must not be the tighter limit")
 		require.Equal(t, size, 8*(l.Slots+l.SketchWords+l.HistoryWords)+l.Probation+l.Main, "every byte is accounted for")
 	}
+}
+
+func TestProbationResizesKeepTheInvariants(t *testing.T) {
+	s := newLRUKShard(t, 16<<10)
+	lo, hi := len(s.ringMem)/minProbShare, len(s.ringMem)/maxProbShare
+	rng := rand.New(rand.NewPCG(3, 4))
+	grew, shrank := false, false
+	for i := range 60_000 {
+		if i%5000 == 0 {
+			// Swing the target as a climber would, end to end.
+			if s.targetProb == hi {
+				s.targetProb = lo
+			} else {
+				s.targetProb = hi
+			}
+		}
+		before := s.split()
+		k := fmt.Sprint("k", rng.IntN(800))
+		switch rng.IntN(4) {
+		case 0, 1:
+			require.NoError(t, s.Set(Hash([]byte(k)), []byte(k), []byte(strings.Repeat("v", rng.IntN(120))), 1, ttl.Never, false))
+		case 2:
+			get(s, k, 1)
+		default:
+			s.Delete(Hash([]byte(k)), []byte(k), 1)
+		}
+		grew = grew || s.split() > before
+		shrank = shrank || s.split() < before
+		if i%50 == 0 {
+			require.NoError(t, s.Check(), "after op %d", i)
+		}
+	}
+	require.NoError(t, s.Check())
+	require.True(t, grew, "probation never grew")
+	require.True(t, shrank, "probation never shrank")
+}
+
+func newLRUKShard(t *testing.T, size int) *Shard {
+	t.Helper()
+	s := &Shard{}
+	require.NoError(t, s.Init(make([]byte, size), Options{AvgPayload: 64, Policy: evict.LRUK, K: 2}))
+	return s
+}
+
+func TestLRUKScanDoesNotFlushTheHotSet(t *testing.T) {
+	s := newLRUKShard(t, 64<<10)
+	value := strings.Repeat("v", 50)
+	hot := make([]string, 60)
+	for i := range hot {
+		hot[i] = fmt.Sprint("hot-", i)
+		set(t, s, hot[i], value)
+	}
+	for range 3 {
+		for _, k := range hot {
+			_, ok := get(s, k, 1)
+			require.True(t, ok)
+		}
+	}
+	// A one-pass scan of many cold keys, read once each (a miss) as a
+	// cache-aside caller would, then written.
+	for i := range 20_000 {
+		k := fmt.Sprint("scan-", i)
+		get(s, k, 1)
+		require.NoError(t, s.Set(Hash([]byte(k)), []byte(k), []byte(value), 1, ttl.Never, false))
+		if i%1000 == 0 {
+			require.NoError(t, s.Check())
+		}
+	}
+	require.NoError(t, s.Check())
+	for _, k := range hot {
+		require.True(t, has(s, k, 1), "hot key %s flushed by the scan", k)
+	}
+	st := s.Stats()
+	require.Positive(t, st.Rejections)
+	require.Positive(t, st.Promotions)
+}
+
+func TestLRUKStoresEveryWriteWhileThereIsRoom(t *testing.T) {
+	s := newLRUKShard(t, 64<<10)
+	n := 0
+	for s.Stats().BytesUsed < 40<<10 {
+		set(t, s, fmt.Sprint("k", n), strings.Repeat("v", 40))
+		n++
+	}
+	for i := range n {
+		_, ok := get(s, fmt.Sprint("k", i), 1)
+		require.True(t, ok, "key %d of %d dropped while the shard had room", i, n)
+	}
+	require.Zero(t, s.Stats().Evictions)
+}
+
+func TestLRUKSetThenGetHitsEvenWhenFull(t *testing.T) {
+	s := newLRUKShard(t, 16<<10)
+	for i := range 5000 {
+		k := fmt.Sprint("key-", i)
+		set(t, s, k, "some value")
+		v, ok := get(s, k, 1)
+		require.True(t, ok, "write %d not readable at once", i)
+		require.Equal(t, "some value", v)
+	}
+	require.Positive(t, s.Stats().Evictions)
+}
+
+func TestLRUKLargeEntriesBypassProbation(t *testing.T) {
+	s := newLRUKShard(t, 64<<10)
+	big := strings.Repeat("b", s.rings[probation].Size())
+	set(t, s, "big", big)
+	v, ok := get(s, "big", 1)
+	require.True(t, ok)
+	require.Equal(t, big, v)
+	require.Zero(t, s.rings[probation].Used())
 }
