@@ -58,7 +58,8 @@ type Config struct {
 	AvgEntrySize int
 
 	// Policy chooses what the cache keeps when full. The zero value is
-	// LRUK: new keys wait in a probation ring (2% of each shard) and
+	// LRUK: new keys wait in a probation ring (2% of each shard to start,
+	// adapting to the workload) and
 	// earn the main ring by their K-th recent read, or by being read more
 	// often than the entry main would evict; scans and one-hit wonders
 	// churn probation only. FIFO is one ring with second chance, for
