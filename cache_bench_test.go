@@ -1,9 +1,11 @@
 package ringcache_test
 
 import (
+	"context"
 	"encoding/binary"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ringcache/ringcache"
 )
@@ -97,5 +99,21 @@ func BenchmarkParallel(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+func BenchmarkGetOrLoadHit(b *testing.B) {
+	c, keys := benchCache(b)
+	load := ringcache.LoadFunc(func(context.Context, []byte) ([]byte, time.Duration, error) {
+		b.Fatal("a hit must not load")
+		return nil, 0, nil
+	})
+	ctx := context.Background()
+	dst := make([]byte, 0, 256)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		dst, _ = c.GetOrLoad(ctx, dst[:0], keys[i&(benchKeys-1)], load)
+		i++
 	}
 }
