@@ -2,7 +2,6 @@ package ringcache
 
 import (
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -26,9 +25,8 @@ type Cache struct {
 	capacity   int64
 	loading    loading
 
-	closed  atomic.Bool
-	closeMu sync.Mutex
-	region  *arena.Region // nil once closed
+	closed atomic.Bool
+	region *arena.Region
 }
 
 // paddedShard keeps neighbouring shards' locks off each other's cache lines.
@@ -129,7 +127,7 @@ func (c *Cache) set(key, value []byte, d time.Duration) error {
 	d = c.jittered(d)
 	h := shard.Hash(key)
 	now := c.clock.Now()
-	c.loading.forgetError(key)
+	c.loading.errs.forget(key)
 	expiry := ttl.Stamp(now, d)
 	if c.codecs.wants(len(value)) {
 		// The limit is on what the caller gives, not on what it compresses
@@ -257,7 +255,7 @@ func (c *Cache) Has(key []byte) bool {
 // a negative-cache tombstone too (and reports false for it).
 func (c *Cache) Delete(key []byte) bool {
 	h := shard.Hash(key)
-	c.loading.forgetError(key)
+	c.loading.errs.forget(key)
 	return c.shardFor(h).Delete(h, key, c.clock.Now())
 }
 
@@ -378,12 +376,9 @@ func (c *Cache) Clear() {
 // supplied one). Afterwards reads miss and writes return ErrClosed; a
 // second Close returns ErrClosed.
 func (c *Cache) Close() error {
-	c.closeMu.Lock()
-	defer c.closeMu.Unlock()
-	if c.region == nil {
+	if c.closed.Swap(true) {
 		return ErrClosed
 	}
-	c.closed.Store(true)
 	c.loading.close()
 	for i := range c.shards {
 		c.shards[i].Close()
@@ -392,7 +387,6 @@ func (c *Cache) Close() error {
 	// No shard touches the region any more: each checks its open flag
 	// under the lock Close just released.
 	err := c.region.Free()
-	c.region = nil
 	if c.ownClock {
 		c.clock.Stop()
 	}

@@ -223,6 +223,20 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"shard over 4 GiB", ringcache.Config{Capacity: 8 << 30, Shards: 1}, ringcache.ErrInvalidConfig},
 		{"negative default TTL", ringcache.Config{Capacity: 1 << 20, DefaultTTL: -time.Second}, ringcache.ErrInvalidTTL},
 		{"negative entry size hint", ringcache.Config{Capacity: 1 << 20, AvgEntrySize: -1}, ringcache.ErrInvalidConfig},
+		{"unknown policy", ringcache.Config{Capacity: 1 << 20, Policy: 7}, ringcache.ErrInvalidConfig},
+		{"K too large", ringcache.Config{Capacity: 1 << 20, K: 16}, ringcache.ErrInvalidConfig},
+		{"negative K", ringcache.Config{Capacity: 1 << 20, K: -1}, ringcache.ErrInvalidConfig},
+		{"negative NegativeTTL", ringcache.Config{Capacity: 1 << 20, NegativeTTL: -1}, ringcache.ErrInvalidTTL},
+		{"negative ErrorTTL", ringcache.Config{Capacity: 1 << 20, ErrorTTL: -1}, ringcache.ErrInvalidTTL},
+		{"negative StaleGrace", ringcache.Config{Capacity: 1 << 20, StaleGrace: -1}, ringcache.ErrInvalidTTL},
+		{"negative RefreshTimeout", ringcache.Config{Capacity: 1 << 20, RefreshTimeout: -1}, ringcache.ErrInvalidTTL},
+		{"adaptive min above max", ringcache.Config{Capacity: 1 << 20, AdaptiveTTL: ringcache.AdaptiveTTL{Min: 2 * time.Second, Max: time.Second}}, ringcache.ErrInvalidTTL},
+		{"jitter of 1", ringcache.Config{Capacity: 1 << 20, TTLJitter: 1}, ringcache.ErrInvalidConfig},
+		{"negative jitter", ringcache.Config{Capacity: 1 << 20, TTLJitter: -0.1}, ringcache.ErrInvalidConfig},
+		{"refresh ahead of 1", ringcache.Config{Capacity: 1 << 20, RefreshAhead: 1}, ringcache.ErrInvalidConfig},
+		{"negative refresh workers", ringcache.Config{Capacity: 1 << 20, RefreshWorkers: -1}, ringcache.ErrInvalidConfig},
+		{"unknown codec", ringcache.Config{Capacity: 1 << 20, Compression: ringcache.Compression{Codec: 9}}, ringcache.ErrInvalidConfig},
+		{"negative compression threshold", ringcache.Config{Capacity: 1 << 20, Compression: ringcache.Compression{Codec: ringcache.S2, MinSize: -1}}, ringcache.ErrInvalidConfig},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := ringcache.New(tc.cfg)

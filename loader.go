@@ -375,5 +375,3 @@ func (e *errorCache) forget(key []byte) {
 	delete(e.m, string(key))
 	e.count.Store(int64(len(e.m)))
 }
-
-func (l *loading) forgetError(key []byte) { l.errs.forget(key) }

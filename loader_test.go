@@ -462,3 +462,33 @@ func TestStampedeStragglersReuseAFinishedLoad(t *testing.T) {
 	}
 	require.Equal(t, int32(rounds), calls.Load(), "one load per round")
 }
+
+func TestRefreshesAreOnePerKeyAndBoundedByWorkers(t *testing.T) {
+	c, clock, _ := loaderCache(t, ringcache.Config{RefreshAhead: 0.5, RefreshWorkers: 1})
+	release := make(chan struct{})
+	var refreshes atomic.Int32
+	load := func(_ context.Context, key []byte) ([]byte, time.Duration, error) {
+		if refreshes.Add(1) > 2 { // the first two calls are the initial loads
+			<-release
+		}
+		return []byte("v"), 100 * time.Millisecond, nil
+	}
+	for _, k := range []string{"a", "b"} {
+		_, err := c.GetOrLoad(context.Background(), nil, []byte(k), load)
+		require.NoError(t, err)
+	}
+	clock.Advance(60 * time.Millisecond) // both in the last half of their lives
+	for range 10 {
+		for _, k := range []string{"a", "b"} {
+			v, err := c.GetOrLoad(context.Background(), nil, []byte(k), load)
+			require.NoError(t, err, "a hit due for refresh never blocks")
+			require.Equal(t, "v", string(v))
+		}
+	}
+	require.Eventually(t, func() bool { return refreshes.Load() == 3 }, 5*time.Second, time.Millisecond)
+	time.Sleep(20 * time.Millisecond)
+	require.Equal(t, int32(3), refreshes.Load(),
+		"twenty hits due for refresh with one worker: one refresh runs, for one key; the rest are skipped")
+	close(release)
+	require.Eventually(t, func() bool { return c.Stats().Refreshes == 1 }, 5*time.Second, time.Millisecond)
+}
