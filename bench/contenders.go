@@ -297,5 +297,8 @@ func (c contender) build(n, entrySize int) (cache, error) {
 	return c.byBytes(budget)
 }
 
+// wait applies the writes a cache has accepted but not yet applied: its
+// buffered sets and the evictions they make.
 func (a ristrettoAdapter) wait() { a.c.Wait() }
 func (a theineAdapter) wait()    { a.c.Wait() }
+func (a otterAdapter) wait()     { a.c.CleanUp() }
