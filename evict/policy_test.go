@@ -103,3 +103,27 @@ func TestClockCounters(t *testing.T) {
 	fifo.Read(1, false)
 	fifo.Reset()
 }
+
+func TestWindowClimberFollowsTheHitRatio(t *testing.T) {
+	const period, size = 100, 1600 // first step: 100 bytes
+	w := NewWindowClimber(period, size)
+	// feed runs one period at the given hit ratio (in percent) and returns
+	// the climber's decision.
+	feed := func(ratio int) int {
+		d := 0
+		for i := range period {
+			if got := w.Sample(i < ratio); got != 0 {
+				require.Equal(t, period-1, i, "decisions come only at the end of a period")
+				d = got
+			}
+		}
+		return d
+	}
+	require.Equal(t, 100, feed(50), "a rise from nothing keeps growing by a full step (and restarts the step)")
+	require.Equal(t, 100, feed(52), "a small rise keeps the direction")
+	require.Equal(t, -98, feed(51), "a fall reverses it, with the step decayed by 2%")
+	require.Equal(t, 96, feed(50), "another fall reverses again")
+	require.Equal(t, 0, feed(50), "no change: stay")
+	require.Equal(t, -94, feed(40), "a fall of 10 points reverses the last step...")
+	require.Equal(t, -100, feed(41), "...and restarts the step at full length")
+}

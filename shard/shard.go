@@ -46,7 +46,7 @@ const (
 	minProbShare, maxProbShare = 100, 2
 	// lrukBytesPerEntry is the policy memory LRU-K takes per expected entry
 	// (sketch and history), for the split between index and ring.
-	lrukBytesPerEntry = 5 // 2 sketch + 2.6 history, rounded up
+	lrukBytesPerEntry = 7 // 4 sketch + 2.6 history, rounded up
 )
 
 // Ring indexes: new entries wait in probation under LRU-K; main holds the
@@ -198,7 +198,7 @@ func (s *Shard) Init(mem []byte, o Options) error {
 	s.maxLive = l.Slots * loadNum / loadDen
 	s.targetProb = l.Probation
 	s.resizeStep = max(total/resizeSteps, 1)
-	s.climber = evict.NewWindowClimber(10 * s.maxLive)
+	s.climber = evict.NewWindowClimber(10*s.maxLive, total)
 	s.sizeProbation()
 	s.maxRecord = min(l.Main/maxRecordShare, HeaderSize+MaxValueLen)
 	s.policy = policy
@@ -261,15 +261,26 @@ func (s *Shard) resize(now int64) {
 		if !m.CanGrowStart() {
 			return
 		}
-		// A wrapped probation ring has records up to its end: settle its
-		// oldest entries, as a smaller window would have, until it is not.
 		p := &s.rings[probation]
-		for !p.CanGrowStart() {
-			s.reclaimHead(probation, now)
+		if !p.ShrinkEnd(step) {
+			// Records lie in the bytes to give up. In a wrapped ring they
+			// are its oldest: once no more than a step of them remains
+			// before the end, settle them, as a smaller window would
+			// have. Settling more would empty the window each time it
+			// shrinks (OLTP lost 1 to 2 points that way); until then, and
+			// while the newest records sit there, wait.
+			if off, ok := p.Head(); !ok || p.CanGrowStart() || cur-off > step {
+				return
+			}
+			for !p.CanGrowStart() {
+				s.reclaimHead(probation, now)
+			}
+			// Settling may have promoted entries and wrapped main.
+			if !m.CanGrowStart() || !p.ShrinkEnd(step) {
+				return
+			}
 		}
-		if m.CanGrowStart() && p.ShrinkEnd(step) {
-			m.GrowStart(s.ringMem[cur-step:], step)
-		}
+		m.GrowStart(s.ringMem[cur-step:], step)
 	default:
 		return
 	}
@@ -283,7 +294,7 @@ func (s *Shard) climb(hit bool) {
 	}
 	if d := s.climber.Sample(hit); d != 0 {
 		lo, hi := len(s.ringMem)/minProbShare, len(s.ringMem)/maxProbShare
-		s.targetProb = min(max(s.targetProb+d*s.resizeStep, lo), hi)
+		s.targetProb = min(max(s.targetProb+d, lo), hi)
 	}
 }
 
