@@ -129,6 +129,9 @@ type Shard struct {
 	climber    evict.WindowClimber
 	targetProb int
 	resizeStep int
+	// shrinkWaits counts writes since probation last shrank while a
+	// shrink was due.
+	shrinkWaits int
 }
 
 // Layout says how Init divides a shard's memory.
@@ -267,9 +270,15 @@ func (s *Shard) resize(now int64) {
 			// are its oldest: once no more than a step of them remains
 			// before the end, settle them, as a smaller window would
 			// have. Settling more would empty the window each time it
-			// shrinks (OLTP lost 1 to 2 points that way); until then, and
-			// while the newest records sit there, wait.
-			if off, ok := p.Head(); !ok || p.CanGrowStart() || cur-off > step {
+			// shrinks (OLTP lost 1 to 2 points that way), so wait for
+			// that, but no longer than a probation's worth of writes: in
+			// a shard bound by bytes the moment seldom comes while main
+			// is unwrapped too. While the newest records sit there, wait.
+			off, ok := p.Head()
+			if !ok || p.CanGrowStart() {
+				return
+			}
+			if s.shrinkWaits++; cur-off > step && s.shrinkWaits <= s.maxProb {
 				return
 			}
 			for !p.CanGrowStart() {
@@ -281,6 +290,7 @@ func (s *Shard) resize(now int64) {
 			}
 		}
 		m.GrowStart(s.ringMem[cur-step:], step)
+		s.shrinkWaits = 0
 	default:
 		return
 	}
