@@ -41,6 +41,9 @@ func (r *Ring) Head() (int, bool) {
 	return r.head, r.used > 0
 }
 
+// Tail returns the offset where the next record goes.
+func (r *Ring) Tail() int { return r.tail }
+
 // Bytes returns the n bytes at off. The slice aliases the ring.
 func (r *Ring) Bytes(off, n int) []byte { return r.buf[off : off+n : off+n] }
 
@@ -231,17 +234,84 @@ func (r *Ring) ShrinkEnd(n int) bool {
 func (r *Ring) CanGrowStart() bool { return r.used == 0 || r.tail > r.head }
 
 // GrowStart moves the ring's start n bytes back: buf is the ring's memory
-// with n more bytes in front. The caller checks CanGrowStart first.
-// Records keep their place in memory; their offsets in the ring grow by n.
-func (r *Ring) GrowStart(buf []byte, n int) {
+// with n more bytes in front. Records keep their place in memory; their
+// offsets in the ring grow by n. In an empty or unwrapped ring the new
+// bytes are free. A wrapped ring's new bytes come right after the wrap,
+// before its newest records, and join its used bytes: GrowStart then
+// returns true, and the caller must fill them with records the owner
+// reclaims like any other (dead fillers).
+func (r *Ring) GrowStart(buf []byte, n int) (filled bool) {
+	wrapped := r.used > 0 && r.tail <= r.head
 	r.buf = buf
-	if r.used == 0 {
+	switch {
+	case r.used == 0:
 		r.head, r.tail, r.padAt = 0, 0, len(buf)
-		return
+		return false
+	case !wrapped:
+		r.head += n
+		r.tail += n
+		r.padAt = len(buf)
+		return false
 	}
 	r.head += n
 	r.tail += n
-	r.padAt = len(buf)
+	r.padAt += n
+	r.used += n
+	return true
+}
+
+// DropStart moves a wrapped ring's start n bytes forward and takes the
+// records in them out of the ring, to be adopted by another: they are the
+// oldest records of the wrapped part, and n must end on a record boundary.
+// It reports false and changes nothing when the ring is not wrapped or n
+// goes past the tail.
+func (r *Ring) DropStart(n int) bool {
+	if n <= 0 || r.used == 0 || r.tail > r.head || n > r.tail {
+		return false
+	}
+	r.buf = r.buf[n:]
+	r.head -= n
+	r.tail -= n
+	r.padAt -= n
+	r.used -= n
+	return true
+}
+
+// EndGap reports whether records placed right after the ring's end could
+// be adopted as its newest (the ring is empty, unwrapped, or wrapped with
+// its tail at zero), and the run of free or padding bytes between its
+// newest record and the end that adopting would have to fill: its offset
+// and length.
+func (r *Ring) EndGap() (at, n int, ok bool) {
+	switch {
+	case r.used == 0:
+		return 0, 0, true
+	case r.tail > r.head:
+		return r.tail, len(r.buf) - r.tail, true
+	case r.tail == 0:
+		return r.padAt, len(r.buf) - r.padAt, true
+	}
+	return 0, 0, false
+}
+
+// AdoptEnd lengthens the ring by n bytes at its end that hold records it
+// takes as its newest; buf must have the capacity, and EndGap must allow
+// it. The gap EndGap reported joins the used bytes: the caller fills it
+// with dead fillers.
+func (r *Ring) AdoptEnd(n int) {
+	old := len(r.buf)
+	_, gap, _ := r.EndGap()
+	r.buf = r.buf[:old+n]
+	switch {
+	case r.used == 0:
+		r.head, r.used = old, n
+	case r.tail > r.head:
+		r.used += gap + n
+	default: // wrapped with the tail at zero: the gap is padding, already used
+		r.used += n
+	}
+	r.tail = 0 // the end, wrapped
+	r.padAt = len(r.buf)
 }
 
 // ShrinkStart moves the ring's start n bytes forward if no record lies in

@@ -208,3 +208,118 @@ func TestRingResizesKeepRecordsInPlace(t *testing.T) {
 		require.Positive(t, moved[k], "%s never happened", k)
 	}
 }
+
+// Two rings side by side, as a shard keeps them, with the boundary moved
+// both ways in every state: classically when the bytes in the way are
+// free, and otherwise by the wrapped-ring forms (GrowStart with a filler,
+// DropStart with AdoptEnd), which keep every record in place.
+func TestAdjacentRingsTradeBytesInAnyState(t *testing.T) {
+	mem := make([]byte, 3000)
+	split := 300
+	a := &ringModel{r: NewRing(mem[:split])}
+	b := &ringModel{r: NewRing(mem[split:])}
+	rng := rand.New(rand.NewPCG(7, 8))
+	mark := func(m *ringModel, base, off int) { m.r.buf[off] = byte(base + off) }
+	// wrapStart is the index in m's order of the first record of the
+	// wrapped part: the records at or after the head come first.
+	wrapStart := func(m *ringModel) int {
+		head, _ := m.r.Head()
+		i := 0
+		for i < len(m.offs) && m.offs[i] >= head {
+			i++
+		}
+		return i
+	}
+	insert := func(m *ringModel, i, off, n int) {
+		m.sizes = append(m.sizes[:i], append([]int{n}, m.sizes[i:]...)...)
+		m.offs = append(m.offs[:i], append([]int{off}, m.offs[i:]...)...)
+	}
+	done := map[string]int{}
+	for range 40_000 {
+		n := 12 + rng.IntN(40)
+		switch op := rng.IntN(10); {
+		case op < 3:
+			mark(a, 0, a.put(t, 1+rng.IntN(40)))
+		case op < 6:
+			mark(b, split, b.put(t, 1+rng.IntN(80)))
+		case op == 6 && len(a.sizes) > 0:
+			a.reclaim()
+		case op == 7 && len(b.sizes) > 0:
+			b.reclaim()
+		case op == 8 && b.r.Size()-n > 400: // a grows
+			if b.r.ShrinkStart(n) {
+				a.r.buf = mem[:split]
+				a.r.GrowEnd(n)
+				for i := range b.offs {
+					b.offs[i] -= n
+				}
+				split += n
+				done["classic grow"]++
+				break
+			}
+			head, _ := b.r.Head()
+			tail := b.r.tail
+			if len(b.offs) == 0 || tail > head {
+				break
+			}
+			// Adopt the wrapped part's oldest records covering n bytes.
+			i, x := wrapStart(b), 0
+			k := i
+			for k < len(b.offs) && x < n {
+				x += b.sizes[k]
+				k++
+			}
+			at, gap, ok := a.r.EndGap()
+			if x < n || !ok || (gap > 0 && gap < 12) {
+				break
+			}
+			require.True(t, b.r.DropStart(x))
+			a.r.buf = mem[:split]
+			a.r.AdoptEnd(x)
+			if gap > 0 { // free or padding bytes before the old end: the owner's filler
+				insert(a, len(a.sizes), at, gap)
+				mem[at] = byte(at)
+			}
+			for j := i; j < k; j++ {
+				a.sizes = append(a.sizes, b.sizes[j])
+				a.offs = append(a.offs, split+b.offs[j])
+			}
+			b.sizes = append(b.sizes[:i], b.sizes[k:]...)
+			b.offs = append(b.offs[:i], b.offs[k:]...)
+			for j := range b.offs {
+				b.offs[j] -= x
+			}
+			split += x
+			done["adopting grow"]++
+		case op == 9 && split-n > 50: // a shrinks
+			if !a.r.ShrinkEnd(n) {
+				break
+			}
+			i := wrapStart(b)
+			filled := b.r.GrowStart(mem[split-n:], n)
+			for j := range b.offs {
+				b.offs[j] += n
+			}
+			if filled {
+				insert(b, i, 0, n)
+				mem[split-n] = byte(split - n)
+				done["shrink with filler"]++
+			} else {
+				done["classic shrink"]++
+			}
+			split -= n
+		}
+		require.Equal(t, len(mem), a.r.Size()+b.r.Size())
+		a.check(t)
+		b.check(t)
+		for _, off := range a.offs {
+			require.Equal(t, byte(off), mem[off], "a record of a moved in memory")
+		}
+		for _, off := range b.offs {
+			require.Equal(t, byte(split+off), mem[split+off], "a record of b moved in memory")
+		}
+	}
+	for _, k := range []string{"classic grow", "adopting grow", "classic shrink", "shrink with filler"} {
+		require.Positive(t, done[k], "%s never happened", k)
+	}
+}

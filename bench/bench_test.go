@@ -78,7 +78,7 @@ func TestCalibrationHoldsTheAskedEntries(t *testing.T) {
 	c, _ := contenderNamed("ringcache")
 	budget, err := calibrate(c, 1000, 40)
 	require.NoError(t, err)
-	cache, err := c.byBytes(budget)
+	cache, err := c.bytesFor(40)(budget)
 	require.NoError(t, err)
 	defer cache.Close()
 	value := make([]byte, 32)

@@ -52,12 +52,25 @@ type contender struct {
 	byBytes func(budget int64) (cache, error)
 	// minBytes is the smallest budget byBytes honours.
 	minBytes int64
+	// sized is byBytes told the size of every entry, for caches that take
+	// such a hint (ringcache's AvgEntrySize); the hit-ratio workload, whose
+	// entries all have one size, uses it where set.
+	sized func(budget int64, entrySize int) (cache, error)
+}
+
+// bytesFor returns how to build c at a byte budget for entries of
+// entrySize bytes: with the size hint where c takes one.
+func (c contender) bytesFor(entrySize int) func(budget int64) (cache, error) {
+	if c.sized == nil {
+		return c.byBytes
+	}
+	return func(budget int64) (cache, error) { return c.sized(budget, entrySize) }
 }
 
 var errTooSmall = errors.New("cannot be made that small")
 
 var contenders = []contender{
-	{name: "ringcache", byteCache: true, minBytes: ringcache.MinCapacity, byBytes: newRingcache},
+	{name: "ringcache", byteCache: true, minBytes: ringcache.MinCapacity, byBytes: newRingcache, sized: newRingcacheSized},
 	{name: "freecache", byteCache: true, minBytes: 512 << 10, byBytes: newFreecache},
 	{name: "fastcache", byteCache: true, minBytes: 32 << 20, byBytes: newFastcache},
 	{name: "bigcache", byteCache: true, minBytes: 1 << 20, byBytes: newBigcache},
@@ -79,11 +92,15 @@ func contenderNamed(name string) (contender, bool) {
 // ringcache: Get appends into dst with no allocation.
 type ringAdapter struct{ c *ringcache.Cache }
 
-func newRingcache(budget int64) (cache, error) {
+func newRingcache(budget int64) (cache, error) { return newRingcacheSized(budget, 0) }
+
+// newRingcacheSized passes the entry size as Config.AvgEntrySize, which
+// splits the memory between index and rings (0: the default, 128).
+func newRingcacheSized(budget int64, entrySize int) (cache, error) {
 	if budget < ringcache.MinCapacity {
 		return nil, errTooSmall
 	}
-	c, err := ringcache.New(ringcache.Config{Capacity: budget})
+	c, err := ringcache.New(ringcache.Config{Capacity: budget, AvgEntrySize: entrySize})
 	return ringAdapter{c}, err
 }
 func (a ringAdapter) Get(dst []byte, k *key) ([]byte, bool) { return a.c.Get(dst, k.b) }
@@ -294,7 +311,7 @@ func (c contender) build(n, entrySize int) (cache, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.byBytes(budget)
+	return c.bytesFor(entrySize)(budget)
 }
 
 // wait applies the writes a cache has accepted but not yet applied: its

@@ -161,8 +161,9 @@ func replay(c cache, requests []uint64, value []byte) (float64, int) {
 // 5% over n: a hit ratio measured there would flatter c.
 func calibrate(c contender, n, entrySize int) (int64, error) {
 	value := make([]byte, entrySize-8)
+	build := c.bytesFor(entrySize)
 	held := func(budget int64) (int, error) {
-		cache, err := c.byBytes(budget)
+		cache, err := build(budget)
 		if err != nil {
 			return 0, err
 		}

@@ -236,19 +236,30 @@ func (s *Shard) sizeProbation() {
 }
 
 // resize moves the boundary between probation and main one step toward
-// the climber's target, if the rings are in states that allow it: main
-// gives up bytes at its start only when no record lies there (its oldest
-// entries are reclaimed or spared, as eviction would, to clear them), and
-// takes bytes back only while it is not wrapped.
+// the climber's target, if the rings are in states that allow it.
+//
+// Probation grows into main's start. When main is not wrapped its oldest
+// entries lie there: those in the way are reclaimed as eviction would
+// (the CLOCK spares hot ones; if that wraps main, growth waits). When it
+// is wrapped, the entries there are the oldest of its wrapped part, and
+// probation adopts them in place as its newest (Caffeine, growing its
+// window, likewise moves main's oldest entries into it): they face
+// admission again when probation settles them, and hot ones come back.
+//
+// Probation shrinks at its end, and main takes the bytes at its start
+// (behind a dead filler record when main is wrapped).
 func (s *Shard) resize(now int64) {
 	cur := s.split()
-	m := &s.rings[mainRing]
+	m, p := &s.rings[mainRing], &s.rings[probation]
 	switch {
 	case s.targetProb > cur:
 		step := min(s.targetProb-cur, s.resizeStep)
-		// Right after main's head wraps, its oldest entries sit at its
-		// start: reclaim those in the way as eviction would (the CLOCK
-		// spares the hot ones, and if that wraps main, growth waits).
+		if !m.CanGrowStart() {
+			if !s.adoptMainStart(step) {
+				return
+			}
+			break
+		}
 		for m.CanGrowStart() {
 			off, ok := m.Head()
 			if !ok || off >= step {
@@ -257,23 +268,22 @@ func (s *Shard) resize(now int64) {
 			s.reclaimMain(now, 0, false)
 		}
 		if m.ShrinkStart(step) {
-			s.rings[probation].GrowEnd(step)
+			p.GrowEnd(step)
 		}
 	case s.targetProb < cur:
+		// A filler needs a header's room; the target need not be exact.
 		step := min(cur-s.targetProb, s.resizeStep)
-		if !m.CanGrowStart() {
+		if step < HeaderSize {
 			return
 		}
-		p := &s.rings[probation]
 		if !p.ShrinkEnd(step) {
 			// Records lie in the bytes to give up. In a wrapped ring they
 			// are its oldest: once no more than a step of them remains
 			// before the end, settle them, as a smaller window would
 			// have. Settling more would empty the window each time it
 			// shrinks (OLTP lost 1 to 2 points that way), so wait for
-			// that, but no longer than a probation's worth of writes: in
-			// a shard bound by bytes the moment seldom comes while main
-			// is unwrapped too. While the newest records sit there, wait.
+			// that, but no longer than a probation's worth of writes.
+			// While the newest records sit there, wait.
 			off, ok := p.Head()
 			if !ok || p.CanGrowStart() {
 				return
@@ -284,17 +294,73 @@ func (s *Shard) resize(now int64) {
 			for !p.CanGrowStart() {
 				s.reclaimHead(probation, now)
 			}
-			// Settling may have promoted entries and wrapped main.
-			if !m.CanGrowStart() || !p.ShrinkEnd(step) {
+			if !p.ShrinkEnd(step) {
 				return
 			}
 		}
-		m.GrowStart(s.ringMem[cur-step:], step)
+		if m.GrowStart(s.ringMem[cur-step:], step) {
+			s.writeFillers(s.ringMem[cur-step : cur])
+		}
 		s.shrinkWaits = 0
 	default:
 		return
 	}
 	s.sizeProbation()
+	// Adopted entries may overfill probation's share of entries.
+	for s.probLive > s.maxProb {
+		s.reclaimHead(probation, now)
+	}
+}
+
+// adoptMainStart moves the boundary at least step bytes into a wrapped
+// main, whose records there become probation's newest, in place. It
+// reports false, changing nothing, when main's wrapped part is shorter
+// than step, when probation cannot take records at its end now, or when
+// the entries there would overfill probation's share of the index.
+func (s *Shard) adoptMainStart(step int) bool {
+	m, p := &s.rings[mainRing], &s.rings[probation]
+	at, gap, ok := p.EndGap()
+	if !ok || (gap > 0 && gap < HeaderSize) {
+		return false
+	}
+	// Adopt no more entries than probation's share of the index allows at
+	// its new size: settling the excess at once would empty the window
+	// where the index, not the bytes, bounds the shard.
+	n, adopted := 0, 0
+	for n < step && n < m.Tail() {
+		hd := readHeader(m.Bytes(n, HeaderSize))
+		live := 0
+		if hd.flags&flagDead == 0 {
+			live = 1
+		}
+		if s.probLive+adopted+live > s.maxLive*(s.split()+n+hd.size())/len(s.ringMem) {
+			break
+		}
+		adopted += live
+		n += hd.size()
+	}
+	if n < step {
+		return false
+	}
+	m.DropStart(n)
+	p.AdoptEnd(n)
+	s.writeFillers(s.ringMem[at : at+gap])
+	s.probLive += adopted
+	return true
+}
+
+// writeFillers covers b, which a ring counts as used, with dead records
+// no larger than any record Set accepts. b is empty or at least a header
+// long.
+func (s *Shard) writeFillers(b []byte) {
+	for len(b) > 0 {
+		n := min(len(b), s.maxRecord)
+		if rest := len(b) - n; rest > 0 && rest < HeaderSize {
+			n -= HeaderSize - rest
+		}
+		writeHeader(b[:HeaderSize], entryHeader{valLen: n - HeaderSize, flags: flagDead})
+		b = b[n:]
+	}
 }
 
 // climb feeds a read to the window climber and moves the target.

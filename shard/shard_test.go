@@ -259,17 +259,16 @@ func TestProbationResizesKeepTheInvariants(t *testing.T) {
 // Shrinking probation settles its oldest entries, and settling promotes
 // some into main, which can wrap main's ring: moving the boundary then
 // corrupted main (a later eviction found no index slot for its head).
-// Targets jump at random here, in shards bound by the index and by bytes.
+// Targets jump at random here, in shards bound by the index (AvgPayload
+// 256) and by ring bytes (16), where main is nearly always wrapped and the
+// boundary must move by adoption and fillers.
 func TestProbationShrinkAfterSettlingWrapsMain(t *testing.T) {
-	// With AvgPayload 16 the shard is bound by ring bytes and main is
-	// nearly always wrapped, so probation seldom moves there: checked for
-	// invariants only.
 	for _, avg := range []int{16, 64, 256} {
 		s := &Shard{}
 		require.NoError(t, s.Init(make([]byte, 32<<10), Options{AvgPayload: avg, Policy: evict.LRUK, K: 2}))
 		lo, hi := len(s.ringMem)/minProbShare, len(s.ringMem)/maxProbShare
 		rng := rand.New(rand.NewPCG(uint64(avg), 9))
-		shrank := 0
+		grew, shrank := 0, 0
 		for i := range 100_000 {
 			if i%2000 == 0 {
 				s.targetProb = lo + rng.IntN(hi-lo+1)
@@ -281,19 +280,57 @@ func TestProbationShrinkAfterSettlingWrapsMain(t *testing.T) {
 			} else if _, ok := get(s, k, 1); !ok {
 				require.NoError(t, s.Set(Hash([]byte(k)), []byte(k), []byte(strings.Repeat("v", rng.IntN(2*avg))), 1, ttl.Never, false))
 			}
-			if s.split() < before {
+			switch {
+			case s.split() < before:
 				shrank++
+			case s.split() > before:
+				grew++
 			}
 			if i%25 == 0 {
 				require.NoError(t, s.Check(), "AvgPayload %d, after op %d", avg, i)
 			}
 		}
 		require.NoError(t, s.Check())
-		t.Logf("AvgPayload %d: %d shrinks", avg, shrank)
-		if avg > 16 {
-			require.Greater(t, shrank, 0, "AvgPayload %d: probation must shrink for the test to mean anything", avg)
+		t.Logf("AvgPayload %d: grew %d times, shrank %d", avg, grew, shrank)
+		require.Greater(t, grew, 20, "AvgPayload %d: probation must grow", avg)
+		require.Greater(t, shrank, 20, "AvgPayload %d: probation must shrink", avg)
+	}
+}
+
+// Growing probation into a wrapped main must not cost main's hot entries:
+// evicting the entries in the way (session 1's attempt) lost a key read
+// after every write within 17,000 writes. Adoption moves them to
+// probation, whose settling sends them back.
+func TestProbationGrowthKeepsHotEntries(t *testing.T) {
+	s := &Shard{}
+	require.NoError(t, s.Init(make([]byte, 32<<10), Options{AvgPayload: 24, Policy: evict.LRUK, K: 2}))
+	lo, hi := len(s.ringMem)/minProbShare, len(s.ringMem)/maxProbShare
+	hot := []string{"hot-a", "hot-b", "hot-c"}
+	for _, k := range hot {
+		set(t, s, k, "value")
+	}
+	grew := 0
+	for i := range 100_000 {
+		if i%3000 == 0 { // swing the target end to end
+			s.targetProb = hi
+			if i%6000 == 0 {
+				s.targetProb = lo
+			}
+		}
+		before := s.split()
+		k := fmt.Sprint("cold-", i)
+		require.NoError(t, s.Set(Hash([]byte(k)), []byte(k), []byte("0123456789"), 1, ttl.Never, false))
+		if s.split() > before {
+			grew++
+		}
+		for _, h := range hot {
+			v, ok := get(s, h, 1)
+			require.True(t, ok, "%s lost after %d writes", h, i)
+			require.Equal(t, "value", v)
 		}
 	}
+	require.NoError(t, s.Check())
+	require.Greater(t, grew, 20, "probation must have grown for the test to mean anything")
 }
 
 func newLRUKShard(t *testing.T, size int) *Shard {
