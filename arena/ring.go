@@ -218,6 +218,9 @@ func (r *Ring) ShrinkEnd(n int) bool {
 		}
 		r.buf = r.buf[:m]
 		r.padAt = m
+		if r.tail == m {
+			r.tail = 0 // the newest record now ends at the end
+		}
 	default:
 		if r.padAt > m {
 			return false

@@ -323,3 +323,19 @@ func TestAdjacentRingsTradeBytesInAnyState(t *testing.T) {
 		require.Positive(t, done[k], "%s never happened", k)
 	}
 }
+
+// Shrinking an unwrapped ring to end exactly at its tail left the tail at
+// len(buf), outside the ring (found by FuzzShard once the climber moved
+// probation's end every few reads).
+func TestRingShrinkEndToItsTail(t *testing.T) {
+	m := &ringModel{r: NewRing(make([]byte, 100))}
+	m.put(t, 30)
+	m.put(t, 30)
+	m.reclaim()
+	require.True(t, m.r.ShrinkEnd(40), "the last 40 bytes are free")
+	require.Equal(t, 60, m.r.Size())
+	m.check(t)
+	// The next record wraps to the start.
+	require.Equal(t, 0, m.put(t, 20))
+	m.check(t)
+}

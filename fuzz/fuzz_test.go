@@ -11,7 +11,9 @@ import (
 
 // FuzzShard drives one small shard, so that every few operations wrap a
 // ring, evict, promote, or fill the index. The first byte picks the shard's
-// size, its index sizing and its policy.
+// size, its index sizing, its policy, and whether probation's size is
+// climbed every few reads, which moves the boundary between the rings
+// (adoption, fillers) all the time.
 func FuzzShard(f *testing.F) {
 	f.Add([]byte("\x00\x01\x00\x10\x00\x02\x01\x02\x01"))
 	f.Add([]byte("\x07\x00\x03\xff\x03\x01\x04\x10\x20\x06\x04\x30\x02\x04\x04\x03"))
@@ -23,6 +25,9 @@ func FuzzShard(f *testing.F) {
 			AvgPayload: 8 << (data[0] >> 4 % 8), // 8 to 1024 bytes
 			Policy:     evict.Kind(data[0] >> 3 & 1),
 			K:          1 + int(data[0]>>2&1),
+		}
+		if data[0]&0x80 != 0 {
+			o.ClimbPeriod = 3
 		}
 		size := 1024 << (data[0] % 4) // 1 to 8 KiB
 		clock := ttl.NewManualClock()

@@ -68,6 +68,11 @@ type Options struct {
 	Policy evict.Kind
 	// K is LRU-K's number of recent reads that earns main.
 	K int
+	// ClimbPeriod is the number of reads between the hill climber's
+	// decisions on probation's size; zero means ten times the entries the
+	// shard can index. Small values are for tests and fuzzing: they keep
+	// the boundary between the rings moving.
+	ClimbPeriod int
 }
 
 // Stats are a shard's counters. Counters only grow; Entries and BytesUsed
@@ -201,7 +206,11 @@ func (s *Shard) Init(mem []byte, o Options) error {
 	s.maxLive = l.Slots * loadNum / loadDen
 	s.targetProb = l.Probation
 	s.resizeStep = max(total/resizeSteps, 1)
-	s.climber = evict.NewWindowClimber(10*s.maxLive, total)
+	period := o.ClimbPeriod
+	if period <= 0 {
+		period = 10 * s.maxLive
+	}
+	s.climber = evict.NewWindowClimber(period, total)
 	s.sizeProbation()
 	s.maxRecord = min(l.Main/maxRecordShare, HeaderSize+MaxValueLen)
 	s.policy = policy
