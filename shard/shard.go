@@ -214,7 +214,7 @@ func (s *Shard) Init(mem []byte, o Options) error {
 	s.sizeProbation()
 	s.maxRecord = min(l.Main/maxRecordShare, HeaderSize+MaxValueLen)
 	s.policy = policy
-	s.live, s.liveBytes, s.probLive = 0, 0, 0
+	s.live, s.liveBytes, s.probLive, s.shrinkWaits = 0, 0, 0, 0
 	s.stats = Stats{}
 	s.open = true
 	return nil
