@@ -244,20 +244,18 @@ func (r *Ring) CanGrowStart() bool { return r.used == 0 || r.tail > r.head }
 // returns true, and the caller must fill them with records the owner
 // reclaims like any other (dead fillers).
 func (r *Ring) GrowStart(buf []byte, n int) (filled bool) {
-	wrapped := r.used > 0 && r.tail <= r.head
+	wrapped := r.tail <= r.head
 	r.buf = buf
-	switch {
-	case r.used == 0:
+	if r.used == 0 {
 		r.head, r.tail, r.padAt = 0, 0, len(buf)
-		return false
-	case !wrapped:
-		r.head += n
-		r.tail += n
-		r.padAt = len(buf)
 		return false
 	}
 	r.head += n
 	r.tail += n
+	if !wrapped {
+		r.padAt = len(buf)
+		return false
+	}
 	r.padAt += n
 	r.used += n
 	return true
@@ -303,17 +301,14 @@ func (r *Ring) EndGap() (at, n int, ok bool) {
 // with dead fillers.
 func (r *Ring) AdoptEnd(n int) {
 	old := len(r.buf)
-	_, gap, _ := r.EndGap()
-	r.buf = r.buf[:old+n]
-	switch {
-	case r.used == 0:
-		r.head, r.used = old, n
-	case r.tail > r.head:
-		r.used += gap + n
-	default: // wrapped with the tail at zero: the gap is padding, already used
-		r.used += n
+	if r.used == 0 {
+		r.head = old
 	}
-	r.tail = 0 // the end, wrapped
+	r.buf = r.buf[:old+n]
+	// Everything from the head to the new end is now used, and the next
+	// record goes at the start.
+	r.used = len(r.buf) - r.head
+	r.tail = 0
 	r.padAt = len(r.buf)
 }
 

@@ -110,7 +110,7 @@ func TestReplayHoldsCachesToTheirCapacity(t *testing.T) {
 		c, _ := contenderNamed(name)
 		cache, err := c.build(capacity, 8+replayValueLen)
 		require.NoError(t, err, name)
-		ratio, held := replay(cache, requests, value)
+		ratio, held := replay(cache, requests, value, true)
 		cache.Close()
 		require.Greater(t, ratio, 1.0, name)
 		require.GreaterOrEqual(t, held, capacity*9/10, "%s must fill up", name)

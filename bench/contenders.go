@@ -53,8 +53,8 @@ type contender struct {
 	// minBytes is the smallest budget byBytes honours.
 	minBytes int64
 	// sized is byBytes told the size of every entry, for caches that take
-	// such a hint (ringcache's AvgEntrySize); the hit-ratio workload, whose
-	// entries all have one size, uses it where set.
+	// such a hint (ringcache's AvgEntrySize); workloads whose entries all
+	// have one size (hit ratio, insert-only throughput) use it where set.
 	sized func(budget int64, entrySize int) (cache, error)
 }
 
@@ -94,13 +94,23 @@ type ringAdapter struct{ c *ringcache.Cache }
 
 func newRingcache(budget int64) (cache, error) { return newRingcacheSized(budget, 0) }
 
+// ringcacheOptions are set from the command line: Config.K, and whether
+// newRingcacheSized passes the entry size on.
+var ringcacheOptions = struct {
+	k        int
+	sizeHint bool
+}{sizeHint: true}
+
 // newRingcacheSized passes the entry size as Config.AvgEntrySize, which
 // splits the memory between index and rings (0: the default, 128).
 func newRingcacheSized(budget int64, entrySize int) (cache, error) {
 	if budget < ringcache.MinCapacity {
 		return nil, errTooSmall
 	}
-	c, err := ringcache.New(ringcache.Config{Capacity: budget, AvgEntrySize: entrySize})
+	if !ringcacheOptions.sizeHint {
+		entrySize = 0
+	}
+	c, err := ringcache.New(ringcache.Config{Capacity: budget, AvgEntrySize: entrySize, K: ringcacheOptions.k})
 	return ringAdapter{c}, err
 }
 func (a ringAdapter) Get(dst []byte, k *key) ([]byte, bool) { return a.c.Get(dst, k.b) }

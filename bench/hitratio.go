@@ -114,7 +114,7 @@ func runHitRatio(cfg config, cs []contender, progress func(string)) ([]hitRow, e
 					rows = append(rows, row)
 					continue
 				}
-				row.HitRatio, row.MaxHeld = replay(cache, st.requests, value)
+				row.HitRatio, row.MaxHeld = replay(cache, st.requests, value, cfg.settle)
 				if row.MaxHeld > capacity+capacity/20 {
 					row.Note = fmt.Sprintf("held up to %d entries", row.MaxHeld)
 				}
@@ -133,9 +133,12 @@ func runHitRatio(cfg config, cs []contender, progress func(string)) ([]hitRow, e
 // write, as Caffeine's simulator runs its caches with a same-thread
 // executor: unsettled, otter sized for 100 entries held up to 579 on the
 // sprite trace, and its hit ratio was that of a cache five times larger.
-func replay(c cache, requests []uint64, value []byte) (float64, int) {
+// With settle false they run as an application would drive them from one
+// goroutine.
+func replay(c cache, requests []uint64, value []byte, settle bool) (float64, int) {
 	hits, held := 0, 0
 	w, deferred := c.(interface{ wait() })
+	deferred = deferred && settle
 	dst := make([]byte, 0, 64)
 	for i, id := range requests {
 		k := keyOf(id)

@@ -46,6 +46,7 @@ type config struct {
 	synthKeys     int
 	synthRequests int
 	smoke         bool
+	settle        bool
 
 	stampedeRounds, stampedeCallers int
 }
@@ -76,14 +77,18 @@ func run() error {
 		child      = flag.String("child", "", "internal: run one measurement in this process (gc or memory)")
 		entries    = flag.Int("entries", 0, "internal: entries for -child=gc")
 		replot     = flag.String("replot", "", "redraw the report and charts of a results.json into -out, running nothing")
+		settleFlag = flag.Bool("settle", true, "hitratio: settle caches that evict in deferred maintenance after every write (false shows how far past their capacity they run)")
+		rcK        = flag.Int("ringcache-k", 0, "ringcache's Config.K (0: its default)")
+		rcHint     = flag.Bool("ringcache-size-hint", true, "tell ringcache the entry size (Config.AvgEntrySize) where a workload's entries all have one size")
 	)
 	flag.Parse()
 	cfg := config{
 		workloads: map[string]bool{}, out: *out, traces: *traces, traceLimit: *traceLimit,
 		keys: *keys, streamLen: 1 << 22, zipfS: *zipfS, duration: *duration, gcRun: *gcRun,
 		budget: *budget, synthKeys: *synthKeys, synthRequests: *synthReqs, smoke: *smoke,
-		stampedeRounds: 20, stampedeCallers: 1000,
+		stampedeRounds: 20, stampedeCallers: 1000, settle: *settleFlag,
 	}
+	ringcacheOptions.k, ringcacheOptions.sizeHint = *rcK, *rcHint
 	for _, w := range strings.Split(*workloads, ",") {
 		switch w = strings.TrimSpace(w); w {
 		case "throughput", "gc", "memory", "hitratio", "stampede":

@@ -233,6 +233,7 @@ func (r *results) hitTable(b *strings.Builder) {
 	}
 	sums := map[string]float64{}
 	counted := map[string]int{}
+	var notes []string
 	for _, k := range cells {
 		vals := map[string]float64{}
 		fmt.Fprintf(b, "| %s @ %d |", k.stream, k.cap)
@@ -247,6 +248,9 @@ func (r *results) hitTable(b *strings.Builder) {
 						vals[c] = h.HitRatio
 						sums[c] += h.HitRatio
 						counted[c]++
+						if h.Note != "" {
+							notes = append(notes, fmt.Sprintf("%s at %s @ %d: %s", c, k.stream, k.cap, h.Note))
+						}
 					}
 				}
 			}
@@ -262,7 +266,8 @@ func (r *results) hitTable(b *strings.Builder) {
 			fmt.Fprintf(b, " – |")
 		}
 	}
-	fmt.Fprintf(b, " | |\n\n")
+	fmt.Fprintf(b, " | |\n")
+	writeNotes(b, notes)
 }
 
 // diff returns ringcache's lead in points over the best of the named

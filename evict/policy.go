@@ -2,6 +2,7 @@ package evict
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/ringcache/ringcache/bloom"
 )
@@ -224,14 +225,9 @@ func (w *WindowClimber) Sample(hit bool) int {
 	if change < 0 {
 		amount = -amount
 	}
-	switch {
-	case change >= climbRestart || change <= -climbRestart:
-		w.step = w.full
-		if amount < 0 {
-			w.step = -w.full
-		}
-	default:
-		w.step = climbDecay * amount
+	w.step = climbDecay * amount
+	if math.Abs(change) >= climbRestart {
+		w.step = math.Copysign(w.full, amount)
 	}
 	return int(amount)
 }

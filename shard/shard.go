@@ -69,8 +69,8 @@ type Options struct {
 	// K is LRU-K's number of recent reads that earns main.
 	K int
 	// ClimbPeriod is the number of reads between the hill climber's
-	// decisions on probation's size; zero means ten times the entries the
-	// shard can index. Small values are for tests and fuzzing: they keep
+	// decisions on probation's size; zero or less means ten times the
+	// entries the shard can index. Small values are for tests and fuzzing: they keep
 	// the boundary between the rings moving.
 	ClimbPeriod int
 }
@@ -240,8 +240,11 @@ func (s *Shard) Close() {
 }
 
 // sizeProbation sets probation's entry limit in proportion to its bytes.
-func (s *Shard) sizeProbation() {
-	s.maxProb = max(s.maxLive*s.split()/max(len(s.ringMem), 1), 1)
+func (s *Shard) sizeProbation() { s.maxProb = s.probEntries(s.split()) }
+
+// probEntries is probation's share of the index when it has size bytes.
+func (s *Shard) probEntries(size int) int {
+	return max(s.maxLive*size/max(len(s.ringMem), 1), 1)
 }
 
 // resize moves the boundary between probation and main one step toward
@@ -315,7 +318,8 @@ func (s *Shard) resize(now int64) {
 		return
 	}
 	s.sizeProbation()
-	// Adopted entries may overfill probation's share of entries.
+	// A shrunk probation may hold more entries than its new share: settle
+	// the oldest, as a smaller window would have.
 	for s.probLive > s.maxProb {
 		s.reclaimHead(probation, now)
 	}
@@ -342,7 +346,7 @@ func (s *Shard) adoptMainStart(step int) bool {
 		if hd.flags&flagDead == 0 {
 			live = 1
 		}
-		if s.probLive+adopted+live > s.maxLive*(s.split()+n+hd.size())/len(s.ringMem) {
+		if s.probLive+adopted+live > s.probEntries(s.split()+n+hd.size()) {
 			break
 		}
 		adopted += live
