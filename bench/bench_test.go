@@ -149,3 +149,78 @@ func TestTheGCHarnessAllocatesNothingPerOperationForByteCaches(t *testing.T) {
 		i++
 	}), "garbage from the harness would make byte caches look GC-bound")
 }
+
+func TestBeladyOnTheTextbookString(t *testing.T) {
+	// 1 2 3 4 1 2 5 1 2 3 4 5 in three frames: MIN faults 7 times, and
+	// bypassing (4 and the first 5 are never admitted) does not change
+	// that: hits on 1, 2, 1, 2, 3.
+	reqs := []uint64{1, 2, 3, 4, 1, 2, 5, 1, 2, 3, 4, 5}
+	require.InDelta(t, 100*5.0/12, beladyHitRatio(reqs, 3), 1e-9)
+	require.InDelta(t, 100*2.0/12, beladyHitRatio(reqs, 1), 1e-9, "one frame keeps 1 for its two rereads")
+	require.Zero(t, beladyHitRatio(reqs, 0))
+	require.Zero(t, beladyHitRatio(nil, 3))
+}
+
+func TestPerfectLFUAdmitsOnlyAHigherCount(t *testing.T) {
+	// Capacity 1: a is read three times, then b twice. b's second read
+	// (count 2) does not beat a's 3, so b is never cached and the final
+	// read of a hits.
+	reqs := []uint64{'a', 'a', 'a', 'b', 'b', 'a'}
+	require.InDelta(t, 100*3.0/6, perfectLFUHitRatio(reqs, 1), 1e-9)
+	// Once b's count passes a's, b takes the slot.
+	reqs = []uint64{'a', 'a', 'b', 'b', 'b', 'b', 'a'}
+	require.InDelta(t, 100*2.0/7, perfectLFUHitRatio(reqs, 1), 1e-9, "a's second read, then b's fourth")
+}
+
+func TestReferencePoliciesBoundAnLRU(t *testing.T) {
+	// On any stream, Belady's MIN hits at least as often as any cache of
+	// its size: here an exact LRU and perfect LFU, on a skewed stream with
+	// scans, at several sizes.
+	z := newZipf(5000, 0.8, 3)
+	var reqs []uint64
+	for i := range 60_000 {
+		if i%5000 < 1000 {
+			reqs = append(reqs, uint64(1<<32+i))
+		} else {
+			reqs = append(reqs, uint64(z.next()))
+		}
+	}
+	for _, capacity := range []int{1, 10, 100, 1000} {
+		opt := beladyHitRatio(reqs, capacity)
+		lfu := perfectLFUHitRatio(reqs, capacity)
+		lru := lruHitRatio(reqs, capacity)
+		require.GreaterOrEqual(t, opt, lfu, "capacity %d", capacity)
+		require.GreaterOrEqual(t, opt, lru, "capacity %d", capacity)
+		require.Greater(t, lfu, lru, "capacity %d: on a skewed stream with scans exact counts beat recency", capacity)
+	}
+}
+
+// lruHitRatio replays requests through an exact LRU cache.
+func lruHitRatio(requests []uint64, capacity int) float64 {
+	type node struct {
+		prev, next *node
+		key        uint64
+	}
+	head := &node{}
+	head.prev, head.next = head, head
+	index := map[uint64]*node{}
+	hits := 0
+	for _, k := range requests {
+		n, ok := index[k]
+		if ok {
+			hits++
+			n.prev.next, n.next.prev = n.next, n.prev
+		} else {
+			if len(index) == capacity {
+				lru := head.prev
+				lru.prev.next, head.prev = head, lru.prev
+				delete(index, lru.key)
+			}
+			n = &node{key: k}
+			index[k] = n
+		}
+		n.prev, n.next = head, head.next
+		head.next.prev, head.next = n, n
+	}
+	return 100 * float64(hits) / float64(len(requests))
+}

@@ -22,7 +22,15 @@ type hitRow struct {
 	// replay (sampled), or 0 where the cache does not count them.
 	MaxHeld int `json:",omitempty"`
 	Note    string
+	// Bound marks a reference policy (bounds.go), not a cache.
+	Bound bool `json:",omitempty"`
 }
+
+// Names of the reference policies' rows.
+const (
+	beladyName     = "Belady"
+	perfectLFUName = "perfect LFU"
+)
 
 // hitStream is one request sequence and the capacities to replay it at.
 type hitStream struct {
@@ -105,6 +113,12 @@ func runHitRatio(cfg config, cs []contender, progress func(string)) ([]hitRow, e
 	value := make([]byte, replayValueLen)
 	for _, st := range streams {
 		for _, capacity := range st.capacities {
+			if cfg.bounds {
+				progress(fmt.Sprintf("hit ratio: %s at %d entries, reference policies", st.name, capacity))
+				rows = append(rows,
+					hitRow{Contender: beladyName, Stream: st.name, Capacity: capacity, HitRatio: beladyHitRatio(st.requests, capacity), Bound: true},
+					hitRow{Contender: perfectLFUName, Stream: st.name, Capacity: capacity, HitRatio: perfectLFUHitRatio(st.requests, capacity), Bound: true})
+			}
 			for _, c := range cs {
 				progress(fmt.Sprintf("hit ratio: %s at %d entries, %s", st.name, capacity, c.name))
 				row := hitRow{Contender: c.name, Stream: st.name, Capacity: capacity}

@@ -47,6 +47,7 @@ type config struct {
 	synthRequests int
 	smoke         bool
 	settle        bool
+	bounds        bool
 
 	stampedeRounds, stampedeCallers int
 }
@@ -78,6 +79,7 @@ func run() error {
 		entries    = flag.Int("entries", 0, "internal: entries for -child=gc")
 		replot     = flag.String("replot", "", "redraw the report and charts of a results.json into -out, running nothing")
 		settleFlag = flag.Bool("settle", true, "hitratio: settle caches that evict in deferred maintenance after every write (false shows how far past their capacity they run)")
+		bounds     = flag.Bool("bounds", true, "hitratio: add Belady's clairvoyant bound and perfect LFU to every cell")
 		rcK        = flag.Int("ringcache-k", 0, "ringcache's Config.K (0: its default)")
 		rcHint     = flag.Bool("ringcache-size-hint", true, "tell ringcache the entry size (Config.AvgEntrySize) where a workload's entries all have one size")
 	)
@@ -87,6 +89,7 @@ func run() error {
 		keys: *keys, streamLen: 1 << 22, zipfS: *zipfS, duration: *duration, gcRun: *gcRun,
 		budget: *budget, synthKeys: *synthKeys, synthRequests: *synthReqs, smoke: *smoke,
 		stampedeRounds: 20, stampedeCallers: 1000, settle: *settleFlag,
+		bounds: *bounds,
 	}
 	ringcacheOptions.k, ringcacheOptions.sizeHint = *rcK, *rcHint
 	for _, w := range strings.Split(*workloads, ",") {
