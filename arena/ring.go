@@ -278,6 +278,28 @@ func (r *Ring) DropStart(n int) bool {
 	return true
 }
 
+// DropEnd shortens a wrapped ring by n bytes at its end and takes the
+// records in them, with the padding after them, out of the ring, to be
+// adopted by another: they are its oldest records, and len(buf)-n must be
+// the offset of one of them. It reports false and changes nothing when the
+// ring is not wrapped or len(buf)-n lies before the head.
+func (r *Ring) DropEnd(n int) bool {
+	m := len(r.buf) - n
+	if n <= 0 || m < 1 || r.used == 0 || r.tail > r.head || m < r.head {
+		return false
+	}
+	r.buf = r.buf[:m]
+	r.used -= n
+	r.padAt = m
+	if r.head == m {
+		r.head = 0 // every record of the old part went: the newest remain
+	}
+	if r.tail == m {
+		r.tail = 0 // the ring was full: its newest record ends at the end
+	}
+	return true
+}
+
 // EndGap reports whether records placed right after the ring's end could
 // be adopted as its newest (the ring is empty, unwrapped, or wrapped with
 // its tail at zero), and the run of free or padding bytes between its

@@ -293,6 +293,52 @@ func TestAdjacentRingsTradeBytesInAnyState(t *testing.T) {
 			done["adopting grow"]++
 		case op == 9 && split-n > 50: // a shrinks
 			if !a.r.ShrinkEnd(n) {
+				// Both wrapped: hand a's oldest records in its last n
+				// bytes (and those reaching into them) to b in place.
+				head, _ := a.r.Head()
+				if len(a.offs) == 0 || a.r.tail > a.r.head || b.r.tail > b.r.head || len(b.offs) == 0 {
+					break
+				}
+				padAt := a.r.Size() - a.r.Padding()
+				i := 0
+				for i < len(a.offs) && a.offs[i] >= head && a.offs[i]+a.sizes[i] <= split-n {
+					i++
+				}
+				if i == len(a.offs) || a.offs[i] < head {
+					break // every old record ends before the last n bytes
+				}
+				k := i
+				for k < len(a.offs) && a.offs[k] >= head {
+					k++
+				}
+				x, pad := a.offs[i], split-padAt
+				if pad > 0 && pad < 12 {
+					break // the owner folds it into the last record
+				}
+				if x <= 50 {
+					break // a must keep room for its largest record
+				}
+				require.True(t, a.r.DropEnd(split-x))
+				at := wrapStart(b)
+				require.True(t, b.r.GrowStart(mem[x:], split-x), "b is wrapped")
+				for j := range b.offs {
+					b.offs[j] += split - x
+				}
+				moved := []int{}
+				for j := i; j < k; j++ {
+					moved = append(moved, a.offs[j]-x)
+				}
+				sizes := append([]int{}, a.sizes[i:k]...)
+				if pad > 0 {
+					moved, sizes = append(moved, padAt-x), append(sizes, pad)
+					mem[padAt] = byte(padAt)
+				}
+				b.offs = append(b.offs[:at], append(moved, b.offs[at:]...)...)
+				b.sizes = append(b.sizes[:at], append(sizes, b.sizes[at:]...)...)
+				a.offs = append(a.offs[:i], a.offs[k:]...)
+				a.sizes = append(a.sizes[:i], a.sizes[k:]...)
+				split = x
+				done["handing shrink"]++
 				break
 			}
 			i := wrapStart(b)
@@ -319,7 +365,7 @@ func TestAdjacentRingsTradeBytesInAnyState(t *testing.T) {
 			require.Equal(t, byte(split+off), mem[split+off], "a record of b moved in memory")
 		}
 	}
-	for _, k := range []string{"classic grow", "adopting grow", "classic shrink", "shrink with filler"} {
+	for _, k := range []string{"classic grow", "adopting grow", "classic shrink", "shrink with filler", "handing shrink"} {
 		require.Positive(t, done[k], "%s never happened", k)
 	}
 }
