@@ -224,3 +224,14 @@ func lruHitRatio(requests []uint64, capacity int) float64 {
 	}
 	return 100 * float64(hits) / float64(len(requests))
 }
+
+func TestA0KeepsTheLikeliestKeys(t *testing.T) {
+	// Capacity 2 with 1 and 2 the likeliest: the first reads of 1, 2 and 3
+	// miss, 3 finds the cache full and is not kept, and the rereads of 1
+	// and 2 hit.
+	reqs := []uint64{1, 2, 1, 3, 3, 2, 1, 3}
+	require.InDelta(t, 100*3.0/8, a0HitRatio(reqs, []uint64{1, 2, 3}, 2), 1e-9)
+	// Before the cache fills, a repeat of any key hits.
+	require.InDelta(t, 100*2.0/4, a0HitRatio([]uint64{3, 3, 4, 4}, []uint64{1, 2}, 2), 1e-9)
+	require.Zero(t, a0HitRatio(reqs, []uint64{1}, 0))
+}

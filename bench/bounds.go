@@ -2,8 +2,9 @@ package main
 
 import "container/heap"
 
-// The two reference policies below are not caches: they see the whole
-// request stream (Belady) or keep unbounded exact history (perfect LFU).
+// The reference policies below are not caches: they see the whole request
+// stream (Belady), know the odds of every key (A0) or keep unbounded exact
+// history (perfect LFU).
 // The hit-ratio table prints them beside the contenders to show how much
 // any cache could still gain in a cell.
 
@@ -43,6 +44,35 @@ func beladyHitRatio(requests []uint64, capacity int) float64 {
 		for len(cached) > capacity {
 			pq.popLeast(cached)
 		}
+	}
+	return 100 * float64(hits) / float64(len(requests))
+}
+
+// a0HitRatio returns the hit ratio in percent of a cache that knows the
+// odds of every key in a stream of independent draws and holds the
+// capacity likeliest keys (likeliest lists keys most likely first), each
+// from its first request on, and any key while the cache is not yet full. Among policies that do not see the future,
+// keeping the likeliest keys hits most often on such a stream: Aho,
+// Denning and Ullman's A0 ("Principles of optimal page replacement",
+// JACM 18(1), 1971). A cache has to learn the odds from the requests it
+// sees, so it stays below this in expectation; perfect LFU is that
+// learning done exactly.
+func a0HitRatio(requests, likeliest []uint64, capacity int) float64 {
+	if len(requests) == 0 || capacity <= 0 {
+		return 0
+	}
+	likely := make(map[uint64]bool, capacity)
+	for _, k := range likeliest[:min(capacity, len(likeliest))] {
+		likely[k] = true
+	}
+	// Until capacity distinct keys have come, there is room for all.
+	seen := make(map[uint64]bool)
+	hits := 0
+	for _, k := range requests {
+		if seen[k] && (likely[k] || len(seen) <= capacity) {
+			hits++
+		}
+		seen[k] = true
 	}
 	return 100 * float64(hits) / float64(len(requests))
 }

@@ -29,6 +29,7 @@ type hitRow struct {
 // Names of the reference policies' rows.
 const (
 	beladyName     = "Belady"
+	a0Name         = "A0"
 	perfectLFUName = "perfect LFU"
 )
 
@@ -37,6 +38,9 @@ type hitStream struct {
 	name       string
 	requests   []uint64
 	capacities []int
+	// likeliest lists, for streams of independent draws, the keys from
+	// most to least likely (for A0); nil for traces and the loop.
+	likeliest []uint64
 }
 
 // traceCapacities are the cells the issue tracker set for each trace.
@@ -75,7 +79,7 @@ func hitStreams(cfg config) ([]hitStream, error) {
 		for i := range reqs {
 			reqs[i] = uint64(z.next())
 		}
-		out = append(out, hitStream{name: fmt.Sprintf("zipf-%.1f", s), requests: reqs, capacities: caps})
+		out = append(out, hitStream{name: fmt.Sprintf("zipf-%.1f", s), requests: reqs, capacities: caps, likeliest: z.byLikelihood()})
 	}
 	// Zipf 0.9 traffic in blocks of 0.4 x keys requests, each followed by a
 	// scan of 0.1 x keys keys never seen before: a fifth of the traffic is
@@ -92,7 +96,7 @@ func hitStreams(cfg config) ([]hitStream, error) {
 			scan++
 		}
 	}
-	out = append(out, hitStream{name: "zipf-0.9+scans", requests: reqs[:m], capacities: caps})
+	out = append(out, hitStream{name: "zipf-0.9+scans", requests: reqs[:m], capacities: caps, likeliest: z.byLikelihood()})
 	loopLen := n / 10
 	loop := make([]uint64, m)
 	for i := range loop {
@@ -118,6 +122,9 @@ func runHitRatio(cfg config, cs []contender, progress func(string)) ([]hitRow, e
 				rows = append(rows,
 					hitRow{Contender: beladyName, Stream: st.name, Capacity: capacity, HitRatio: beladyHitRatio(st.requests, capacity), Bound: true},
 					hitRow{Contender: perfectLFUName, Stream: st.name, Capacity: capacity, HitRatio: perfectLFUHitRatio(st.requests, capacity), Bound: true})
+				if st.likeliest != nil {
+					rows = append(rows, hitRow{Contender: a0Name, Stream: st.name, Capacity: capacity, HitRatio: a0HitRatio(st.requests, st.likeliest, capacity), Bound: true})
+				}
 			}
 			for _, c := range cs {
 				progress(fmt.Sprintf("hit ratio: %s at %d entries, %s", st.name, capacity, c.name))

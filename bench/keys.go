@@ -45,6 +45,15 @@ func (z *zipf) rank() int {
 // next returns the next key index.
 func (z *zipf) next() uint32 { return z.perm[z.rank()] }
 
+// byLikelihood returns every key index, most likely first.
+func (z *zipf) byLikelihood() []uint64 {
+	out := make([]uint64, len(z.perm))
+	for rank, k := range z.perm {
+		out[rank] = uint64(k)
+	}
+	return out
+}
+
 // stream returns m key indexes.
 func (z *zipf) stream(m int) []uint32 {
 	out := make([]uint32, m)
