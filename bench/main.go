@@ -79,7 +79,7 @@ func run() error {
 		entries    = flag.Int("entries", 0, "internal: entries for -child=gc")
 		replot     = flag.String("replot", "", "redraw the report and charts of a results.json into -out, running nothing")
 		settleFlag = flag.Bool("settle", true, "hitratio: settle caches that evict in deferred maintenance after every write (false shows how far past their capacity they run)")
-		bounds     = flag.Bool("bounds", true, "hitratio: add Belady's clairvoyant bound and perfect LFU to every cell")
+		bounds     = flag.Bool("bounds", true, "hitratio: add the reference policies to every cell: Belady's clairvoyant bound, perfect LFU, and A0 on the Zipf streams")
 		rcK        = flag.Int("ringcache-k", 0, "ringcache's Config.K (0: its default)")
 		rcHint     = flag.Bool("ringcache-size-hint", true, "tell ringcache the entry size (Config.AvgEntrySize) where a workload's entries all have one size")
 	)

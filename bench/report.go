@@ -217,8 +217,7 @@ func (r *results) memoryTable(b *strings.Builder) {
 }
 
 func (r *results) hitTable(b *strings.Builder) {
-	caches := slices.DeleteFunc(slices.Clone(r.HitRatio), func(h hitRow) bool { return h.Bound })
-	cs := names(caches, func(h hitRow) string { return h.Contender })
+	cs := r.hitCaches()
 	// The reference policies, strongest first.
 	var bs []string
 	for _, n := range []string{beladyName, a0Name, perfectLFUName} {
@@ -323,6 +322,12 @@ func (r *results) fifoHeadroom(b *strings.Builder, cells []hitCell, bounds []str
 		fmt.Fprintf(b, " %s |", n)
 	}
 	fmt.Fprintf(b, "\n|---|---|---|---|%s\n%s\n\n", strings.Repeat("---|", len(bounds)), strings.Join(lines, "\n"))
+}
+
+// hitCaches names the caches of the hit-ratio rows, reference policies
+// left out, in the order they ran.
+func (r *results) hitCaches() []string {
+	return names(slices.DeleteFunc(slices.Clone(r.HitRatio), func(h hitRow) bool { return h.Bound }), func(h hitRow) string { return h.Contender })
 }
 
 // hitCell is one stream at one capacity: a row of the hit-ratio table.
@@ -462,7 +467,7 @@ func (r *results) charts(dir string) error {
 		}
 	}
 	if len(r.HitRatio) > 0 {
-		cs := names(slices.DeleteFunc(slices.Clone(r.HitRatio), func(h hitRow) bool { return h.Bound }), func(h hitRow) string { return h.Contender })
+		cs := r.hitCaches()
 		cells := names(r.HitRatio, func(h hitRow) string { return fmt.Sprintf("%s@%d", h.Stream, h.Capacity) })
 		err := groupedBars("Hit ratio (n/a cells left empty)", "percent", cells, cs, func(cell, c string) float64 {
 			for _, h := range r.HitRatio {

@@ -259,7 +259,8 @@ func (s *Shard) probEntries(size int) int {
 // admission again when probation settles them, and hot ones come back.
 //
 // Probation shrinks at its end, and main takes the bytes at its start
-// (behind a dead filler record when main is wrapped).
+// (behind a dead filler record when main is wrapped), or, when both are
+// wrapped, the oldest records in them too (handOverEnd).
 func (s *Shard) resize(now int64) {
 	cur := s.split()
 	m, p := &s.rings[mainRing], &s.rings[probation]
@@ -288,11 +289,10 @@ func (s *Shard) resize(now int64) {
 		if step < HeaderSize {
 			return
 		}
-		if p.ShrinkEnd(step) {
-			if m.GrowStart(s.ringMem[cur-step:], step) {
-				s.writeFillers(s.ringMem[cur-step : cur])
-			}
-		} else if !s.handOverEnd(step) {
+		// freed: probation gave up the bytes empty, and main takes them
+		// as free space (or, wrapped, behind a filler).
+		freed := p.ShrinkEnd(step)
+		if !freed && !s.handOverEnd(step) {
 			// Records lie in the bytes to give up and main cannot take
 			// them. In a wrapped probation they are its oldest: once the
 			// head reaches into those bytes (only records in the way
@@ -312,12 +312,12 @@ func (s *Shard) resize(now int64) {
 			for !p.CanGrowStart() {
 				s.reclaimHead(probation, now)
 			}
-			if !p.ShrinkEnd(step) {
+			if freed = p.ShrinkEnd(step); !freed {
 				return
 			}
-			if m.GrowStart(s.ringMem[cur-step:], step) {
-				s.writeFillers(s.ringMem[cur-step : cur])
-			}
+		}
+		if freed && m.GrowStart(s.ringMem[cur-step:], step) {
+			s.writeFillers(s.ringMem[cur-step : cur])
 		}
 		s.shrinkWaits = 0
 	default:
@@ -375,10 +375,11 @@ func (s *Shard) adoptMainStart(step int) bool {
 // the rest go. Caffeine likewise moves its window's oldest entries into
 // main's probation segment when the window shrinks. Settling them instead
 // rejected most at once, and main could use their bytes only after its
-// next lap (behind a filler): a 300-entry shard held 15 to 20 fewer
-// entries for thousands of requests after each shrink. handOverEnd
-// reports false, changing nothing, when the rings are not both wrapped or
-// the padding at probation's end cannot be covered.
+// next lap (behind a filler), so the shard held fewer entries than it
+// could (TestProbationShrinkKeepsTheShardFull). handOverEnd reports false,
+// changing nothing, when the rings are not both wrapped, when the records
+// to hand over would take probation under its floor, or when the padding
+// at probation's end cannot be covered.
 func (s *Shard) handOverEnd(step int) bool {
 	m, p := &s.rings[mainRing], &s.rings[probation]
 	head, ok := p.Head()
