@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/ringcache/ringcache/arena"
+	"github.com/ringcache/ringcache/keyhash"
 	"github.com/ringcache/ringcache/shard"
 	"github.com/ringcache/ringcache/ttl"
 )
@@ -16,8 +17,8 @@ import (
 type Cache struct {
 	shards     []paddedShard
 	shift      uint // a hash's top bits pick its shard: h >> shift
+	hasher     keyhash.Hasher
 	clock      *ttl.Clock
-	ownClock   bool
 	defaultTTL time.Duration
 	jitter     *ttl.Jitter // nil without Config.TTLJitter
 	codecs     *codecs
@@ -56,6 +57,7 @@ func New(cfg Config) (*Cache, error) {
 	c := &Cache{
 		shards:     make([]paddedShard, l.shards),
 		shift:      uint(64 - bitsFor(l.shards)),
+		hasher:     l.shard.Hasher,
 		clock:      cfg.Clock,
 		defaultTTL: cfg.DefaultTTL,
 		codecs:     codecs,
@@ -80,7 +82,7 @@ func New(cfg Config) (*Cache, error) {
 	}
 	c.maxEntry = c.shards[0].MaxPayload()
 	if c.clock == nil {
-		c.clock, c.ownClock = ttl.NewClock(), true
+		c.clock = ttl.System()
 	}
 	c.loading.init(&cfg)
 	return c, nil
@@ -125,38 +127,51 @@ func (c *Cache) set(key, value []byte, d time.Duration) error {
 		return ErrInvalidTTL
 	}
 	d = c.jittered(d)
-	h := shard.Hash(key)
+	h := c.hasher.Sum(key)
+	s := c.shardFor(h)
 	now := c.clock.Now()
-	c.loading.errs.forget(key)
 	expiry := ttl.Stamp(now, d)
-	if c.codecs.wants(len(value)) {
-		// The limit is on what the caller gives, not on what it compresses
-		// to: whether a value fits must not depend on its contents.
-		if len(key) > MaxKeyLen {
-			return ErrKeyTooLarge
-		}
-		if len(key)+len(value) > c.maxEntry {
-			return ErrEntryTooLarge
-		}
-		return c.setFramed(h, key, value, now, frame{kind: kindValue, fresh: expiry, born: now}, expiry, true)
+	if !c.codecs.wants(len(value)) {
+		return s.Set(h, key, value, now, expiry, false)
 	}
-	return c.shardFor(h).Set(h, key, value, now, expiry, false)
+	// The limit is on what the caller gives, not on what it compresses
+	// to: whether a value fits must not depend on its contents.
+	if len(key) > MaxKeyLen {
+		return ErrKeyTooLarge
+	}
+	if len(key)+len(value) > c.maxEntry {
+		return ErrEntryTooLarge
+	}
+	bp := c.codecs.buffers.Get().(*[]byte)
+	defer c.codecs.buffers.Put(bp)
+	b, saved := c.codecs.frame((*bp)[:0], value, frame{kind: kindValue, fresh: expiry, born: now})
+	*bp = b
+	if saved <= frameSize {
+		// The frame would take what compression saved: a plain write
+		// needs none, and is no larger.
+		return s.Set(h, key, value, now, expiry, false)
+	}
+	err := s.Set(h, key, b, now, expiry, true)
+	if err == nil {
+		c.loading.stats.compressedSaved.Add(uint64(saved))
+	}
+	return err
 }
 
-// setFramed stores value behind a frame, compressed when that saves space.
-// With plainIfLarger, a value compression does not shrink is stored
-// without a frame: a plain write needs none.
-func (c *Cache) setFramed(h uint64, key, value []byte, now int64, f frame, expiry int64, plainIfLarger bool) error {
+// fill stores a loaded value (or tombstone) behind its frame, compressed
+// when that saves space, unless a write of the key came since gen was
+// read: see Shard.Fill. A load whose result is not stored is counted.
+func (c *Cache) fill(h uint64, key, value []byte, now int64, f frame, expiry int64, gen uint32) error {
 	bp := c.codecs.buffers.Get().(*[]byte)
 	defer c.codecs.buffers.Put(bp)
 	b, saved := c.codecs.frame((*bp)[:0], value, f)
 	*bp = b
-	if saved == 0 && plainIfLarger {
-		return c.shardFor(h).Set(h, key, value, now, expiry, false)
-	}
-	err := c.shardFor(h).Set(h, key, b, now, expiry, true)
-	if err == nil && saved > 0 {
+	stored, err := c.shardFor(h).Fill(h, key, b, now, expiry, true, gen)
+	switch {
+	case stored:
 		c.loading.stats.compressedSaved.Add(uint64(saved))
+	case err == nil:
+		c.loading.stats.discarded.Add(1)
 	}
 	return err
 }
@@ -172,7 +187,7 @@ func (c *Cache) jittered(d time.Duration) time.Duration {
 // or returns dst unchanged with false on a miss. It does not allocate when
 // dst has room for the value. After Close every Get misses.
 func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
-	h := shard.Hash(key)
+	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	out := dst
 	ok := c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
@@ -207,7 +222,7 @@ func (c *Cache) appendValue(dst, v []byte, framed bool, now int64) ([]byte, bool
 // modified, and fn must not call the cache (its shard is locked while fn
 // runs). A nil fn makes GetFunc a counted lookup.
 func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
-	h := shard.Hash(key)
+	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	return c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
 		if !framed {
@@ -240,7 +255,7 @@ func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
 // Has reports whether key holds a live entry. It neither counts as a hit
 // or miss nor marks the entry as recently used.
 func (c *Cache) Has(key []byte) bool {
-	h := shard.Hash(key)
+	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	return c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool {
 		if !framed {
@@ -251,19 +266,27 @@ func (c *Cache) Has(key []byte) bool {
 	})
 }
 
-// Delete removes key and reports whether it held a live entry. It removes
-// a negative-cache tombstone too (and reports false for it).
+// Delete removes key and reports whether it held a live entry: one a Get
+// would have returned. It removes a negative-cache tombstone and a value
+// kept only for stale-if-error too, and reports false for them. A load of
+// key in flight when Delete returns stores nothing (see GetOrLoad).
 func (c *Cache) Delete(key []byte) bool {
-	h := shard.Hash(key)
-	c.loading.errs.forget(key)
-	return c.shardFor(h).Delete(h, key, c.clock.Now())
+	h := c.hasher.Sum(key)
+	now := c.clock.Now()
+	return c.shardFor(h).Delete(h, key, now, func(v []byte, framed bool) bool {
+		if !framed {
+			return true
+		}
+		f, _ := readFrame(v)
+		return f.servable(now)
+	})
 }
 
 // TTL returns the time key's entry has left to live, rounded to the
 // clock's millisecond, and true; zero with true means the entry never
 // expires. A missing or expired key returns false.
 func (c *Cache) TTL(key []byte) (time.Duration, bool) {
-	h := shard.Hash(key)
+	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	var left time.Duration
 	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, expiry int64) bool {
@@ -288,7 +311,7 @@ func (c *Cache) Touch(key []byte, d time.Duration) bool {
 		return false
 	}
 	d = c.jittered(d)
-	h := shard.Hash(key)
+	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	fresh := ttl.Stamp(now, d)
 	return c.shardFor(h).Update(h, key, now, func(v []byte, framed bool, _ int64) (int64, bool) {
@@ -335,6 +358,7 @@ type Stats struct {
 
 	// The loading layer (GetOrLoad) and compression.
 	Loads           uint64 // loader calls, background refreshes included
+	LoadsDiscarded  uint64 // loads not stored because the key was written during them
 	LoadErrors      uint64 // loader calls that failed (ErrNotFound is not a failure)
 	SharedLoads     uint64 // GetOrLoad calls answered by another caller's load
 	NegativeHits    uint64 // GetOrLoad calls answered by a tombstone
@@ -358,23 +382,23 @@ func (c *Cache) Stats() Stats {
 		Overwrites: sum.Overwrites, Evictions: sum.Evictions, Expirations: sum.Expirations,
 		Admissions: sum.Admissions, Promotions: sum.Promotions, Rejections: sum.Rejections,
 		Entries: sum.Entries, BytesUsed: sum.BytesUsed, Capacity: uint64(c.capacity),
-		Loads: ls.loads.Load(), LoadErrors: ls.loadErrors.Load(), SharedLoads: ls.shared.Load(),
+		Loads: ls.loads.Load(), LoadsDiscarded: ls.discarded.Load(), LoadErrors: ls.loadErrors.Load(), SharedLoads: ls.shared.Load(),
 		NegativeHits: ls.negativeHits.Load(), GuardRejections: ls.guardRejections.Load(),
 		StaleServed: ls.staleServed.Load(), Refreshes: ls.refreshes.Load(),
 		RefreshErrors: ls.refreshErrors.Load(), BytesSaved: ls.compressedSaved.Load(),
 	}
 }
 
-// Clear removes every entry. Counters are kept.
+// Clear removes every entry. Counters are kept. Loads in flight when Clear
+// returns store nothing.
 func (c *Cache) Clear() {
 	for i := range c.shards {
 		c.shards[i].Clear()
 	}
 }
 
-// Close releases the cache's memory and its clock (unless Config.Clock
-// supplied one). Afterwards reads miss and writes return ErrClosed; a
-// second Close returns ErrClosed.
+// Close releases the cache's memory. Afterwards reads miss and writes
+// return ErrClosed; a second Close returns ErrClosed.
 func (c *Cache) Close() error {
 	if c.closed.Swap(true) {
 		return ErrClosed
@@ -386,11 +410,7 @@ func (c *Cache) Close() error {
 	c.codecs.close()
 	// No shard touches the region any more: each checks its open flag
 	// under the lock Close just released.
-	err := c.region.Free()
-	if c.ownClock {
-		c.clock.Stop()
-	}
-	return err
+	return c.region.Free()
 }
 
 // Check verifies the engine invariants of every shard (ring and index

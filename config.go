@@ -7,6 +7,7 @@ import (
 
 	"github.com/ringcache/ringcache/bloom"
 	"github.com/ringcache/ringcache/evict"
+	"github.com/ringcache/ringcache/keyhash"
 	"github.com/ringcache/ringcache/shard"
 	"github.com/ringcache/ringcache/ttl"
 )
@@ -42,8 +43,9 @@ type Config struct {
 
 	// Shards is the number of independently locked partitions: a power of
 	// two up to 65,536. Zero picks DefaultShards, or fewer when that would
-	// make shards smaller than 256 KiB. An entry can take at most a quarter
-	// of a shard, so fewer shards admit larger entries.
+	// make shards smaller than 256 KiB, or more when it would make them
+	// larger than 4 GiB (caches over 1 TiB). An entry can take at most a
+	// quarter of a shard, so fewer shards admit larger entries.
 	Shards int
 
 	// DefaultTTL is the lifetime Set gives entries. Zero means entries do
@@ -78,8 +80,13 @@ type Config struct {
 	// From 0 (off) to below 1.
 	TTLJitter float64
 
-	// Seed seeds the jitter's generator, for reproducible tests; zero
-	// picks one from the time.
+	// Seed keys the hash that places keys in shards, index slots and the
+	// admission sketch, and seeds the jitter's generator. Zero (the
+	// default) draws a secret random key per cache, so that nobody can
+	// pick keys offline that pile into one shard or one probe run. A fixed
+	// Seed makes a cache's layout and decisions the same in every run, for
+	// reproducible tests and benchmarks: keep it secret where keys come
+	// from untrusted sources.
 	Seed uint64
 
 	// Compression stores values of at least Compression.MinSize bytes
@@ -126,9 +133,10 @@ type Config struct {
 	// Replace it at run time with Cache.SetGuard.
 	Guard *bloom.Filter
 
-	// Clock is the time source for expiry. Nil gives the cache its own
-	// ticking clock, stopped by Close. Tests pass ttl.NewManualClock() to
-	// control time; a shared clock is never stopped by the cache.
+	// Clock is the time source for expiry. Nil means ttl.System(), the
+	// process's shared clock, which ticks only while caches are read and
+	// costs nothing when idle. Tests pass ttl.NewManualClock() to control
+	// time.
 	Clock *ttl.Clock
 }
 
@@ -169,8 +177,9 @@ func (cfg *Config) layout() (layout, error) {
 			return layout{}, fmt.Errorf("%w: %s %v is negative", ErrInvalidTTL, name, d)
 		}
 	}
-	if cfg.AdaptiveTTL.Max > 0 && cfg.AdaptiveTTL.Min > cfg.AdaptiveTTL.Max {
-		return layout{}, fmt.Errorf("%w: AdaptiveTTL.Min %v is above Max %v", ErrInvalidTTL, cfg.AdaptiveTTL.Min, cfg.AdaptiveTTL.Max)
+	if cfg.AdaptiveTTL.Max > 0 && (cfg.AdaptiveTTL.Min <= 0 || cfg.AdaptiveTTL.Min > cfg.AdaptiveTTL.Max) {
+		// A Min of 0 would be "never expires" for cold keys.
+		return layout{}, fmt.Errorf("%w: AdaptiveTTL.Min %v, want above 0 and at most Max %v", ErrInvalidTTL, cfg.AdaptiveTTL.Min, cfg.AdaptiveTTL.Max)
 	}
 	if !(cfg.TTLJitter >= 0 && cfg.TTLJitter < 1) {
 		return layout{}, fmt.Errorf("%w: TTLJitter %v, want 0 to below 1", ErrInvalidConfig, cfg.TTLJitter)
@@ -190,7 +199,9 @@ func (cfg *Config) layout() (layout, error) {
 	if cfg.K < 0 || cfg.K > 15 {
 		return layout{}, fmt.Errorf("%w: K %d, want 0 (default) to 15", ErrInvalidConfig, cfg.K)
 	}
-	l := layout{shards: cfg.Shards, shard: shard.Options{AvgPayload: cfg.AvgEntrySize, Policy: cfg.Policy, K: cfg.K}}
+	l := layout{shards: cfg.Shards, shard: shard.Options{
+		AvgPayload: cfg.AvgEntrySize, Policy: cfg.Policy, K: cfg.K, Hasher: keyhash.New(cfg.Seed),
+	}}
 	if l.shard.AvgPayload == 0 {
 		l.shard.AvgPayload = DefaultAvgEntrySize
 	}
@@ -202,6 +213,9 @@ func (cfg *Config) layout() (layout, error) {
 		l.shards = DefaultShards
 		for l.shards > 1 && cfg.Capacity/int64(l.shards) < minShardBytes {
 			l.shards /= 2
+		}
+		for cfg.Capacity/int64(l.shards) > maxShardBytes {
+			l.shards *= 2
 		}
 	case l.shards < 0 || l.shards > maxShards || bits.OnesCount(uint(l.shards)) != 1:
 		return layout{}, fmt.Errorf("%w: Shards %d is not a power of two from 1 to %d", ErrInvalidConfig, cfg.Shards, maxShards)

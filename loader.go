@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ringcache/ringcache/bloom"
-	"github.com/ringcache/ringcache/shard"
 	"github.com/ringcache/ringcache/singleflight"
 	"github.com/ringcache/ringcache/ttl"
 )
@@ -27,7 +26,8 @@ type LoadFunc func(ctx context.Context, key []byte) (value []byte, ttl time.Dura
 // AdaptiveTTL makes the TTL of loaded entries follow the key's access
 // history: Min for keys not read recently, Max for keys read ttl.HotReads
 // (8) or more times recently, linear in between. It replaces the TTL the
-// loader returns. The zero value is off.
+// loader returns. The zero value is off; when Max is set, Min must be
+// above zero (New returns ErrInvalidTTL otherwise).
 type AdaptiveTTL = ttl.Adaptive
 
 // DefaultRefreshWorkers is Config.RefreshWorkers when zero.
@@ -43,7 +43,7 @@ const maxCachedErrors = 4096
 // loading is the state of GetOrLoad: the single-flight group, negative,
 // error and stale settings, the guard and the background refreshers.
 type loading struct {
-	flight         singleflight.Group[string, []byte]
+	flight         singleflight.Group[flightKey, []byte]
 	guard          atomic.Pointer[bloom.Filter]
 	negativeTTL    time.Duration
 	errorTTL       time.Duration
@@ -59,8 +59,17 @@ type loading struct {
 }
 
 type loadStats struct {
-	loads, loadErrors, shared, negativeHits, guardRejections atomic.Uint64
-	staleServed, refreshes, refreshErrors, compressedSaved   atomic.Uint64
+	loads, discarded, loadErrors, shared, negativeHits, guardRejections atomic.Uint64
+	staleServed, refreshes, refreshErrors, compressedSaved              atomic.Uint64
+}
+
+// flightKey names a load: the key, and its write generation when the load
+// began. A write moves the generation, so callers that come after it start
+// a load of their own instead of joining one that may have read the
+// source before the write.
+type flightKey struct {
+	key string
+	gen uint32
 }
 
 func (l *loading) init(cfg *Config) {
@@ -109,37 +118,49 @@ const (
 // up. The loaded value is stored with the TTL load returned (0 means
 // Config.DefaultTTL; Config.AdaptiveTTL and Config.TTLJitter apply).
 //
+// Writes win: a Set, SetWithTTL, Delete, Touch or Clear that returns while
+// a load of key is in flight means that load's result is not stored (the
+// callers already waiting for it still get it: they asked before the
+// write), and a GetOrLoad that begins after the write starts a load of its
+// own. This holds for background refreshes and for ErrNotFound and error
+// results too. Update the source, then Delete the key, and no later
+// GetOrLoad returns what the source held before.
+//
 // Errors:
 //   - ErrNotFound when load returned it: with Config.NegativeTTL, a
 //     tombstone then answers later calls with ErrNotFound without calling
 //     load, until it expires or a Set or Delete of the key removes it;
-//   - ErrNotFound when Config.Guard rules the key out (load is not called);
+//   - ErrNotFound when Config.Guard rules out a key the cache does not
+//     hold (load is not called);
 //   - load's own error, unless Config.StaleGrace still holds the previous
 //     value, which is then returned with a nil error (Stats.StaleServed);
 //     with Config.ErrorTTL the error is remembered and returned to later
-//     callers for that long without calling load;
+//     callers for that long without calling load (a stale value within
+//     its grace is served instead);
 //   - ErrInvalidTTL when load returned a negative TTL;
 //   - ErrEntryTooLarge when the loaded value cannot be stored: the value
 //     is still appended to dst;
-//   - ErrNilLoader for a nil load, ErrClosed after Close, and the caller's
-//     ctx.Err() when it gave up waiting.
+//   - ErrKeyTooLarge for a key longer than MaxKeyLen, ErrNilLoader for a
+//     nil load (neither calls load), ErrClosed after Close, and the
+//     caller's ctx.Err() when it gave up waiting.
 //
 // With Config.RefreshAhead, a hit in the last part of an entry's life
 // returns the value and reloads it in the background (one refresh per key,
 // at most Config.RefreshWorkers at once, never blocking the caller).
 func (c *Cache) GetOrLoad(ctx context.Context, dst, key []byte, load LoadFunc) ([]byte, error) {
-	if load == nil {
+	switch {
+	case load == nil:
 		return dst, ErrNilLoader
-	}
-	if c.closed.Load() {
+	case len(key) > MaxKeyLen:
+		return dst, ErrKeyTooLarge
+	case c.closed.Load():
 		return dst, ErrClosed
 	}
 	l := &c.loading
-	h := shard.Hash(key) // the guard's hash too: bloom.Hash is the same xxhash
-	if g := l.guard.Load(); g != nil && !g.HasHash(h) {
-		l.stats.guardRejections.Add(1)
-		return dst, ErrNotFound
-	}
+	h := c.hasher.Sum(key)
+	// The generation is read before the lookup: a write after this point
+	// discards whatever load this call starts or joins.
+	gen := c.shardFor(h).Generation(h)
 	now := c.clock.Now()
 	state, out := stateMissing, dst
 	c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
@@ -150,20 +171,28 @@ func (c *Cache) GetOrLoad(ctx context.Context, dst, key []byte, load LoadFunc) (
 	case stateFresh:
 		return out, nil
 	case stateRefresh:
-		c.refresh(h, key, load)
+		c.refresh(h, gen, key, load)
 		return out, nil
 	case stateNegative:
 		l.stats.negativeHits.Add(1)
 		return dst, ErrNotFound
 	}
-	if err := l.errs.get(key, now); err != nil {
+	if g := l.guard.Load(); g != nil && !g.Has(key) {
+		l.stats.guardRejections.Add(1)
+		return dst, ErrNotFound
+	}
+	if err := l.errs.get(key, now, gen); err != nil {
+		if state == stateStale {
+			l.stats.staleServed.Add(1)
+			return out, nil
+		}
 		return dst, err
 	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	owned := bytes.Clone(key) // the load may outlive this call
-	v, shared, err := l.flight.Do(ctx, string(owned), func(lctx context.Context) ([]byte, error) {
+	v, shared, err := l.flight.Do(ctx, flightKey{string(owned), gen}, func(lctx context.Context) ([]byte, error) {
 		// A load that finished between this caller's miss and its flight
 		// has stored what this one would load: use it.
 		switch v, state := c.stored(h, owned); state {
@@ -172,7 +201,7 @@ func (c *Cache) GetOrLoad(ctx context.Context, dst, key []byte, load LoadFunc) (
 		case stateNegative:
 			return nil, ErrNotFound
 		}
-		return c.load(lctx, h, owned, load)
+		return c.load(lctx, h, gen, owned, load)
 	})
 	if shared {
 		l.stats.shared.Add(1)
@@ -237,9 +266,10 @@ func (l *loading) refreshDue(f frame, now int64) bool {
 	return float64(f.fresh-now) <= l.refreshAhead*float64(life)
 }
 
-// load calls the loader and stores what it says: the value, a tombstone,
-// or (with ErrorTTL) the error.
-func (c *Cache) load(ctx context.Context, h uint64, key []byte, load LoadFunc) ([]byte, error) {
+// load calls the loader and stores what it says, the value or a
+// tombstone, unless a write of the key came since gen; it remembers an
+// error (with ErrorTTL) for callers at the same generation only.
+func (c *Cache) load(ctx context.Context, h uint64, gen uint32, key []byte, load LoadFunc) ([]byte, error) {
 	l := &c.loading
 	l.stats.loads.Add(1)
 	value, d, err := load(ctx, key)
@@ -250,13 +280,13 @@ func (c *Cache) load(ctx context.Context, h uint64, key []byte, load LoadFunc) (
 			fresh := ttl.Stamp(now, c.jittered(l.negativeTTL))
 			// A tombstone is a few bytes; failing to store it only means
 			// the next call loads again.
-			_ = c.setFramed(h, key, nil, now, frame{kind: kindNegative, fresh: fresh, born: now}, fresh, false)
+			_ = c.fill(h, key, nil, now, frame{kind: kindNegative, fresh: fresh, born: now}, fresh, gen)
 		}
 		return nil, ErrNotFound
 	case err != nil:
 		l.stats.loadErrors.Add(1)
 		if l.errorTTL > 0 {
-			l.errs.put(key, err, ttl.Stamp(now, l.errorTTL))
+			l.errs.put(key, err, ttl.Stamp(now, l.errorTTL), gen)
 		}
 		return nil, err
 	case d < 0:
@@ -270,19 +300,19 @@ func (c *Cache) load(ctx context.Context, h uint64, key []byte, load LoadFunc) (
 		d = l.adaptive.For(c.shardFor(h).Reads(h))
 	}
 	fresh := ttl.Stamp(now, c.jittered(d))
-	if err := c.setFramed(h, key, value, now, frame{kind: kindValue, fresh: fresh, born: now}, l.engineExpiry(fresh), false); err != nil {
+	if err := c.fill(h, key, value, now, frame{kind: kindValue, fresh: fresh, born: now}, l.engineExpiry(fresh), gen); err != nil {
 		return value, err
 	}
 	l.errs.forget(key)
 	return value, nil
 }
 
-// refresh reloads key in the background unless a load of it is in flight
-// or every refresh worker is busy.
-func (c *Cache) refresh(h uint64, key []byte, load LoadFunc) {
+// refresh reloads key in the background unless a load of it at gen is in
+// flight or every refresh worker is busy.
+func (c *Cache) refresh(h uint64, gen uint32, key []byte, load LoadFunc) {
 	l := &c.loading
-	k := string(key)
-	if l.flight.InFlight(k) {
+	fk := flightKey{string(key), gen}
+	if l.flight.InFlight(fk) {
 		return
 	}
 	select {
@@ -290,13 +320,13 @@ func (c *Cache) refresh(h uint64, key []byte, load LoadFunc) {
 	default:
 		return
 	}
-	owned := []byte(k)
+	owned := []byte(fk.key)
 	go func() {
 		defer func() { <-l.refreshSlots }()
 		ctx, cancel := context.WithTimeout(l.background, l.refreshTimeout)
 		defer cancel()
-		_, _, err := l.flight.Do(ctx, k, func(lctx context.Context) ([]byte, error) {
-			return c.load(lctx, h, owned, load)
+		_, _, err := l.flight.Do(ctx, fk, func(lctx context.Context) ([]byte, error) {
+			return c.load(lctx, h, gen, owned, load)
 		})
 		l.stats.refreshes.Add(1)
 		if err != nil && !errors.Is(err, ErrNotFound) {
@@ -306,8 +336,10 @@ func (c *Cache) refresh(h uint64, key []byte, load LoadFunc) {
 }
 
 // errorCache remembers loader errors for ErrorTTL. It is a plain map under
-// a mutex, bounded, and touched only on misses and by writes while it
-// holds anything.
+// a mutex, bounded, and touched only on misses and loads while it holds
+// anything. Each error carries the write generation its load began at: a
+// write of the key since then makes it stale, without the write having to
+// look here.
 type errorCache struct {
 	mu    sync.Mutex
 	count atomic.Int64
@@ -318,9 +350,10 @@ type errorCache struct {
 type cachedError struct {
 	err   error
 	until int64
+	gen   uint32
 }
 
-func (e *errorCache) get(key []byte, now int64) error {
+func (e *errorCache) get(key []byte, now int64, gen uint32) error {
 	if e.count.Load() == 0 {
 		return nil
 	}
@@ -330,15 +363,19 @@ func (e *errorCache) get(key []byte, now int64) error {
 	if !ok {
 		return nil
 	}
-	if ttl.Expired(ce.until, now) {
+	switch {
+	case ttl.Expired(ce.until, now), int32(gen-ce.gen) > 0:
+		// Expired, or a write came after its load began.
 		delete(e.m, string(key))
 		e.count.Store(int64(len(e.m)))
 		return nil
+	case ce.gen != gen:
+		return nil // this caller began before the load that failed
 	}
 	return ce.err
 }
 
-func (e *errorCache) put(key []byte, err error, until int64) {
+func (e *errorCache) put(key []byte, err error, until int64, gen uint32) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.m == nil {
@@ -362,7 +399,7 @@ func (e *errorCache) put(key []byte, err error, until int64) {
 		}
 		e.order = live
 	}
-	e.m[k] = cachedError{err: err, until: until}
+	e.m[k] = cachedError{err: err, until: until, gen: gen}
 	e.count.Store(int64(len(e.m)))
 }
 

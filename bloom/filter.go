@@ -6,7 +6,7 @@ import (
 	"math"
 	"sync/atomic"
 
-	"github.com/cespare/xxhash/v2"
+	"github.com/ringcache/ringcache/keyhash"
 )
 
 // ErrInvalidSize is returned for a non-positive item count or a false
@@ -25,6 +25,9 @@ type Filter struct {
 	words  []uint64 // accessed only atomically
 	blocks uint64
 	hashes int
+	// hasher keys the hash of Add, Has and AddIfAbsent: each filter draws
+	// its own random key, so nobody can pick keys offline that pass it.
+	hasher keyhash.Hasher
 }
 
 // New returns a filter sized for items keys at the false positive rate p
@@ -64,23 +67,21 @@ func NewOver(words []uint64, hashes int) (*Filter, error) {
 	if len(words) == 0 || len(words)%wordsPerBlock != 0 || hashes < 1 || hashes > maxHashes {
 		return nil, fmt.Errorf("%w: %d words, %d hashes", ErrInvalidSize, len(words), hashes)
 	}
-	return &Filter{words: words, blocks: uint64(len(words) / wordsPerBlock), hashes: hashes}, nil
+	return &Filter{words: words, blocks: uint64(len(words) / wordsPerBlock), hashes: hashes, hasher: keyhash.New(0)}, nil
 }
 
-// Hash is the hash Add and Has apply to keys; the *Hash methods take it
-// precomputed.
-func Hash(key []byte) uint64 { return xxhash.Sum64(key) }
-
-// Add records key.
-func (f *Filter) Add(key []byte) { f.AddHash(Hash(key)) }
+// Add records key. Add, Has and AddIfAbsent hash keys under the filter's
+// own random key; the *Hash methods take a hash of the caller's, and a
+// filter should be used through one kind or the other.
+func (f *Filter) Add(key []byte) { f.AddHash(f.hasher.Sum(key)) }
 
 // Has reports whether key may have been added.
-func (f *Filter) Has(key []byte) bool { return f.HasHash(Hash(key)) }
+func (f *Filter) Has(key []byte) bool { return f.HasHash(f.hasher.Sum(key)) }
 
 // AddIfAbsent adds key and reports whether it was certainly absent before:
 // the test and the add in one pass over the block. Two goroutines adding
 // the same new key at once may both see it absent.
-func (f *Filter) AddIfAbsent(key []byte) bool { return f.AddIfAbsentHash(Hash(key)) }
+func (f *Filter) AddIfAbsent(key []byte) bool { return f.AddIfAbsentHash(f.hasher.Sum(key)) }
 
 // block returns the first word of h's block and the seed of the bits
 // inside it. The block comes from the high half of h; the bits from a

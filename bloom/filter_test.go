@@ -7,9 +7,28 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ringcache/ringcache/keyhash"
 )
 
 func key(i uint64) []byte { return binary.LittleEndian.AppendUint64(nil, i) }
+
+// seeded hashes keys for the filters used through their *Hash methods.
+var seeded = keyhash.New(1)
+
+func TestFiltersKeyTheirHashesApart(t *testing.T) {
+	// Two filters of one size hash the same key to different bits, so
+	// keys picked to pass one filter are random to the other.
+	a, _ := New(1000, 0.01)
+	b, _ := New(1000, 0.01)
+	agree := 0
+	for i := range uint64(200) {
+		if a.hasher.Sum(key(i)) == b.hasher.Sum(key(i)) {
+			agree++
+		}
+	}
+	require.Zero(t, agree)
+}
 
 func TestNewRejectsBadSizes(t *testing.T) {
 	for _, tc := range []struct {
@@ -93,27 +112,27 @@ func TestRotatingRemembersOneToTwoGenerations(t *testing.T) {
 	r, err := NewRotating(1000, 0.001)
 	require.NoError(t, err)
 	for i := range uint64(1000) {
-		r.Add(key(i))
+		r.AddHash(seeded.Sum(key(i)))
 	}
 	for i := range uint64(1000) {
-		require.True(t, r.Has(key(i)), "within one generation every key is kept")
+		require.True(t, r.HasHash(seeded.Sum(key(i))), "within one generation every key is kept")
 	}
 	for i := range uint64(1000) {
-		r.Add(key(1000 + i))
+		r.AddHash(seeded.Sum(key(1000 + i)))
 	}
-	require.True(t, r.Has(key(5)), "the previous generation is still consulted")
+	require.True(t, r.HasHash(seeded.Sum(key(5))), "the previous generation is still consulted")
 	for i := range uint64(2000) {
-		r.Add(key(2000 + i))
+		r.AddHash(seeded.Sum(key(2000 + i)))
 	}
 	forgotten := 0
 	for i := range uint64(1000) {
-		if !r.Has(key(i)) {
+		if !r.HasHash(seeded.Sum(key(i))) {
 			forgotten++
 		}
 	}
 	require.Greater(t, forgotten, 990, "keys two generations old are forgotten, bar false positives")
 	r.Reset()
-	require.False(t, r.Has(key(3500)))
+	require.False(t, r.HasHash(seeded.Sum(key(3500))))
 }
 
 func TestZeroAllocations(t *testing.T) {
@@ -124,8 +143,8 @@ func TestZeroAllocations(t *testing.T) {
 		f.Add(k)
 		f.Has(k)
 		f.AddIfAbsent(k)
-		r.Add(k)
-		r.Has(k)
+		r.AddHash(seeded.Sum(k))
+		r.HasHash(seeded.Sum(k))
 	}))
 }
 

@@ -70,12 +70,6 @@ func (r *Rotating) HasHash(h uint64) bool {
 	return r.gens[0].HasHash(h) || r.gens[1].HasHash(h)
 }
 
-// Add records key.
-func (r *Rotating) Add(key []byte) { r.AddHash(Hash(key)) }
-
-// Has reports whether key was added recently.
-func (r *Rotating) Has(key []byte) bool { return r.HasHash(Hash(key)) }
-
 // Reset forgets every key.
 func (r *Rotating) Reset() {
 	r.gens[0].Reset()

@@ -176,20 +176,20 @@ func newShardEngine(size int, o shard.Options, clock *ttl.Clock) (*shardEngine, 
 
 func (e *shardEngine) set(k, v []byte, d time.Duration) error {
 	now := e.clock.Now()
-	return e.s.Set(shard.Hash(k), k, v, now, ttl.Stamp(now, d), false)
+	return e.s.Set(e.s.Hash(k), k, v, now, ttl.Stamp(now, d), false)
 }
 func (e *shardEngine) get(k []byte) ([]byte, bool) {
 	var v []byte
-	ok := e.s.Read(shard.Hash(k), k, e.clock.Now(), func(b []byte, _ bool) bool { v = bytes.Clone(b); return true })
+	ok := e.s.Read(e.s.Hash(k), k, e.clock.Now(), func(b []byte, _ bool) bool { v = bytes.Clone(b); return true })
 	return v, ok
 }
 func (e *shardEngine) has(k []byte) bool {
-	return e.s.Peek(shard.Hash(k), k, e.clock.Now(), func([]byte, bool, int64) bool { return true })
+	return e.s.Peek(e.s.Hash(k), k, e.clock.Now(), func([]byte, bool, int64) bool { return true })
 }
-func (e *shardEngine) del(k []byte) bool { return e.s.Delete(shard.Hash(k), k, e.clock.Now()) }
+func (e *shardEngine) del(k []byte) bool { return e.s.Delete(e.s.Hash(k), k, e.clock.Now(), nil) }
 func (e *shardEngine) touch(k []byte, d time.Duration) bool {
 	now := e.clock.Now()
-	return e.s.Update(shard.Hash(k), k, now, func([]byte, bool, int64) (int64, bool) { return ttl.Stamp(now, d), true })
+	return e.s.Update(e.s.Hash(k), k, now, func([]byte, bool, int64) (int64, bool) { return ttl.Stamp(now, d), true })
 }
 func (e *shardEngine) clear()          { e.s.Clear() }
 func (e *shardEngine) check() error    { return e.s.Check() }

@@ -69,7 +69,7 @@ func (s *Shard) Check() error {
 		if hd.size() != n {
 			return fmt.Errorf("shard: record at %d changed size during the check", g)
 		}
-		if got := uint32(Hash(s.bytes(g+HeaderSize, hd.keyLen))); got != tag {
+		if got := uint32(s.hasher.Sum(s.bytes(g+HeaderSize, hd.keyLen))); got != tag {
 			return fmt.Errorf("shard: slot %d has tag %#x, its key hashes to %#x", i, tag, got)
 		}
 		for j := s.home(tag); j != i; j = s.next(j) {

@@ -1,10 +1,6 @@
 package shard
 
-import (
-	"encoding/binary"
-
-	"github.com/cespare/xxhash/v2"
-)
+import "encoding/binary"
 
 // HeaderSize is the size of an entry header in the ring.
 const HeaderSize = 12
@@ -19,9 +15,6 @@ const (
 	flagDead   uint8 = 0x80
 	flagFramed uint8 = 0x40
 )
-
-// Hash returns the 64-bit hash the cache and its shards agree on.
-func Hash(key []byte) uint64 { return xxhash.Sum64(key) }
 
 // entryHeader is the decoded form of the 12 header bytes.
 type entryHeader struct {

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/ringcache/ringcache/arena"
 	"github.com/ringcache/ringcache/evict"
+	"github.com/ringcache/ringcache/keyhash"
 	"github.com/ringcache/ringcache/ttl"
 )
 
@@ -61,6 +63,9 @@ const MinSize = 1024
 
 // Options configure a shard.
 type Options struct {
+	// Hasher is the keyed hash of the cache the shard belongs to: callers
+	// pass its hashes of keys, and the shard rehashes stored keys with it.
+	Hasher keyhash.Hasher
 	// AvgPayload is the expected key plus value length, which splits the
 	// memory between index slots and ring bytes.
 	AvgPayload int
@@ -137,7 +142,27 @@ type Shard struct {
 	// shrinkWaits counts writes since probation last shrank while a
 	// shrink was due.
 	shrinkWaits int
+	hasher      keyhash.Hasher
+	// gens are write generations, a stripe of keys each: every write of a
+	// key moves its stripe's under the lock, and Fill stores a loaded
+	// value only if the stripe has not moved since the load began, so a
+	// load never undoes a write. Read without the lock by Generation.
+	gens [genStripes]atomic.Uint32
 }
+
+// genStripes is the number of write generations per shard: enough that
+// writes of other keys rarely discard a load, few enough to stay a few
+// cache lines.
+const genStripes = 64
+
+func (s *Shard) gen(h uint64) *atomic.Uint32 { return &s.gens[h>>32%genStripes] }
+
+// Generation returns the write generation of h's keys. A load records it
+// before reading its source and passes it to Fill.
+func (s *Shard) Generation(h uint64) uint32 { return s.gen(h).Load() }
+
+// Hash returns the shard's hash of key.
+func (s *Shard) Hash(key []byte) uint64 { return s.hasher.Sum(key) }
 
 // Layout says how Init divides a shard's memory.
 type Layout struct {
@@ -214,6 +239,7 @@ func (s *Shard) Init(mem []byte, o Options) error {
 	s.sizeProbation()
 	s.maxRecord = min(l.Main/maxRecordShare, HeaderSize+MaxValueLen)
 	s.policy = policy
+	s.hasher = o.Hasher
 	s.live, s.liveBytes, s.probLive, s.shrinkWaits = 0, 0, 0, 0
 	s.stats = Stats{}
 	s.open = true
@@ -488,20 +514,46 @@ func (s *Shard) base(r int) int {
 }
 
 // Set stores value under key with the expiry stamp, replacing any earlier
-// value. h is Hash(key); now is the clock reading, used to reclaim expired
-// entries on the way. framed marks a value that carries a frame of the
-// caller's (see Read). It fails only with ErrClosed, ErrKeyTooLarge or
-// ErrEntryTooLarge, and then changes nothing.
+// value, and moves the key's write generation. h is s.Hash(key); now is
+// the clock reading, used to reclaim expired entries on the way. framed
+// marks a value that carries a frame of the caller's (see Read). It fails
+// only with ErrClosed, ErrKeyTooLarge or ErrEntryTooLarge, and then
+// changes nothing.
 func (s *Shard) Set(h uint64, key, value []byte, now, expiry int64, framed bool) error {
 	if len(key) > MaxKeyLen {
 		return ErrKeyTooLarge
 	}
-	size := HeaderSize + len(key) + len(value)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.open {
 		return ErrClosed
 	}
+	s.gen(h).Add(1)
+	return s.set(h, key, value, now, expiry, framed)
+}
+
+// Fill is Set for a value loaded from elsewhere: it stores it only if the
+// key's write generation is still gen, the Generation read before the load
+// began, and reports whether it did. A write since then wins: its value,
+// or its absence, stays. Fill does not move the generation.
+func (s *Shard) Fill(h uint64, key, value []byte, now, expiry int64, framed bool, gen uint32) (bool, error) {
+	if len(key) > MaxKeyLen {
+		return false, ErrKeyTooLarge
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.open {
+		return false, ErrClosed
+	}
+	if s.gen(h).Load() != gen {
+		return false, nil
+	}
+	err := s.set(h, key, value, now, expiry, framed)
+	return err == nil, err
+}
+
+func (s *Shard) set(h uint64, key, value []byte, now, expiry int64, framed bool) error {
+	size := HeaderSize + len(key) + len(value)
 	if size > s.maxRecord {
 		return ErrEntryTooLarge
 	}
@@ -602,7 +654,9 @@ func (s *Shard) Read(h uint64, key []byte, now int64, fn func(value []byte, fram
 // entry's expiry stamp.
 func (s *Shard) Peek(h uint64, key []byte, now int64, fn func(value []byte, framed bool, expiry int64) bool) bool {
 	served := false
-	s.Update(h, key, now, func(v []byte, framed bool, expiry int64) (int64, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.update(h, key, now, func(v []byte, framed bool, expiry int64) (int64, bool) {
 		served = fn(v, framed, expiry)
 		return expiry, false
 	})
@@ -611,10 +665,18 @@ func (s *Shard) Peek(h uint64, key []byte, now int64, fn func(value []byte, fram
 
 // Update calls fn with key's live entry, whose value bytes fn may change in
 // place, and sets the expiry stamp fn returns when fn reports true. It
-// reports whether fn did.
+// reports whether fn did. It moves the key's write generation whether or
+// not there was an entry: a load in flight must not undo it.
 func (s *Shard) Update(h uint64, key []byte, now int64, fn func(value []byte, framed bool, expiry int64) (int64, bool)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.open {
+		s.gen(h).Add(1)
+	}
+	return s.update(h, key, now, fn)
+}
+
+func (s *Shard) update(h uint64, key []byte, now int64, fn func(value []byte, framed bool, expiry int64) (int64, bool)) bool {
 	g, hd, ok := s.lookup(h, key, now)
 	if !ok {
 		return false
@@ -637,25 +699,34 @@ func (s *Shard) Reads(h uint64) int {
 	return s.policy.Reads(h)
 }
 
-// Delete removes key's entry and reports whether a live one was there.
-func (s *Shard) Delete(h uint64, key []byte, now int64) bool {
+// Delete removes key's entry, moves the key's write generation, and
+// reports whether a live entry was there. live, when not nil, is shown the
+// value of an unexpired entry and says whether it counts as live (a framed
+// value may be a tombstone); only live entries count in Stats.Deletes.
+func (s *Shard) Delete(h uint64, key []byte, now int64, live func(value []byte, framed bool) bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.open {
 		return false
 	}
+	s.gen(h).Add(1)
 	slot, g := s.find(uint32(h), key)
 	if slot < 0 {
 		return false
 	}
 	hd := readHeader(s.bytes(g, HeaderSize))
-	s.kill(slot, g, hd.size())
 	if ttl.Expired(hd.expiry, now) {
+		s.kill(slot, g, hd.size())
 		s.stats.Expirations++
 		return false
 	}
-	s.stats.Deletes++
-	return true
+	start := g + HeaderSize + hd.keyLen
+	wasLive := live == nil || live(s.bytes(start, hd.valLen), hd.flags&flagFramed != 0)
+	s.kill(slot, g, hd.size())
+	if wasLive {
+		s.stats.Deletes++
+	}
+	return wasLive
 }
 
 // lookup finds key's entry; one found expired is reclaimed on the spot and
@@ -701,6 +772,9 @@ func (s *Shard) Clear() {
 	if !s.open {
 		return
 	}
+	for i := range s.gens {
+		s.gens[i].Add(1)
+	}
 	s.rings[probation].Reset()
 	s.rings[mainRing].Reset()
 	clear(s.slots)
@@ -736,7 +810,7 @@ func (s *Shard) reclaimHead(r int, now int64) {
 		ring.Reclaim(size)
 		return
 	}
-	h := Hash(ring.Bytes(off+HeaderSize, hd.keyLen))
+	h := s.hasher.Sum(ring.Bytes(off+HeaderSize, hd.keyLen))
 	if ttl.Expired(hd.expiry, now) {
 		s.stats.Expirations++
 		s.drop(probation, s.slotAt(uint32(h), off), size)
@@ -759,7 +833,7 @@ func (s *Shard) reclaimMain(now int64, challenger uint64, challenged bool) (refu
 		ring.Reclaim(size)
 		return false
 	}
-	h := Hash(ring.Bytes(off+HeaderSize, hd.keyLen))
+	h := s.hasher.Sum(ring.Bytes(off+HeaderSize, hd.keyLen))
 	slot := s.slotAt(uint32(h), g)
 	switch keep, meta := s.policy.Spare(hd.flags); {
 	case ttl.Expired(hd.expiry, now):

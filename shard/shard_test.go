@@ -10,8 +10,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringcache/ringcache/evict"
+	"github.com/ringcache/ringcache/keyhash"
 	"github.com/ringcache/ringcache/ttl"
 )
+
+// Hash is the hash of the shards these tests make: their Options leave
+// the Hasher zero.
+func Hash(key []byte) uint64 {
+	var h keyhash.Hasher
+	return h.Sum(key)
+}
 
 // newShard returns a FIFO shard: these tests pin the storage engine; the
 // LRU-K policy has tests of its own.
@@ -82,7 +90,7 @@ func TestTagCollisionNeverReturnsAnotherKeysValue(t *testing.T) {
 	v, _ = get(s, b, 1)
 	require.Equal(t, "value of b", v)
 
-	require.True(t, s.Delete(Hash([]byte(a)), []byte(a), 1))
+	require.True(t, s.Delete(Hash([]byte(a)), []byte(a), 1, nil))
 	require.NoError(t, s.Check())
 	_, ok = get(s, a, 1)
 	require.False(t, ok)
@@ -199,7 +207,7 @@ func TestClearAndClose(t *testing.T) {
 	_, ok = get(s, "b", 1)
 	require.False(t, ok)
 	require.ErrorIs(t, s.Set(0, []byte("c"), nil, 1, 0, false), ErrClosed)
-	require.False(t, s.Delete(Hash([]byte("b")), []byte("b"), 1))
+	require.False(t, s.Delete(Hash([]byte("b")), []byte("b"), 1, nil))
 	require.False(t, s.Read(Hash([]byte("b")), []byte("b"), 1, func([]byte, bool) bool { t.Fatal("called after close"); return true }))
 	s.Clear()
 }
@@ -244,7 +252,7 @@ func TestProbationResizesKeepTheInvariants(t *testing.T) {
 		case 2:
 			get(s, k, 1)
 		default:
-			s.Delete(Hash([]byte(k)), []byte(k), 1)
+			s.Delete(Hash([]byte(k)), []byte(k), 1, nil)
 		}
 		grew = grew || s.split() > before
 		shrank = shrank || s.split() < before
@@ -455,4 +463,63 @@ func TestProbationShrinkKeepsTheShardFull(t *testing.T) {
 	require.Less(t, s.split(), hi/2, "probation must have shrunk")
 	require.Greater(t, s.Stats().Promotions, promoted, "the handed-over entries count as promotions")
 	require.GreaterOrEqual(t, least, full-2, "the shard emptied while probation shrank")
+}
+
+func TestFillLosesToEveryWriteSinceTheLoadBegan(t *testing.T) {
+	k := []byte("k")
+	h := Hash(k)
+	fill := func(s *Shard, gen uint32) bool {
+		stored, err := s.Fill(h, k, []byte("loaded"), 1, ttl.Never, false, gen)
+		require.NoError(t, err)
+		return stored
+	}
+	for _, tc := range []struct {
+		name  string
+		write func(s *Shard)
+		want  string // "" for absent
+	}{
+		{"Set", func(s *Shard) { set(t, s, "k", "written") }, "written"},
+		{"Delete of an absent key", func(s *Shard) { s.Delete(h, k, 1, nil) }, ""},
+		{"Update", func(s *Shard) { touch(s, "k", 1, ttl.Never) }, ""},
+		{"Clear", func(s *Shard) { s.Clear() }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newShard(t, 64<<10, 32)
+			gen := s.Generation(h)
+			tc.write(s)
+			require.False(t, fill(s, gen), "a load that began before the write was stored")
+			v, ok := get(s, "k", 1)
+			require.Equal(t, tc.want != "", ok)
+			require.Equal(t, tc.want, v)
+			require.True(t, fill(s, s.Generation(h)), "a load that began after the write is stored")
+			v, _ = get(s, "k", 1)
+			require.Equal(t, "loaded", v)
+			require.NoError(t, s.Check())
+		})
+	}
+}
+
+func TestFillDoesNotMoveTheGeneration(t *testing.T) {
+	s := newShard(t, 64<<10, 32)
+	k := []byte("k")
+	gen := s.Generation(Hash(k))
+	for range 3 {
+		stored, err := s.Fill(Hash(k), k, []byte("v"), 1, ttl.Never, false, gen)
+		require.NoError(t, err)
+		require.True(t, stored, "loads begun together all store")
+	}
+	_, err := s.Fill(Hash(k), make([]byte, MaxKeyLen+1), nil, 1, ttl.Never, false, gen)
+	require.ErrorIs(t, err, ErrKeyTooLarge)
+}
+
+func TestDeleteCountsOnlyWhatTheCallerCallsLive(t *testing.T) {
+	s := newShard(t, 64<<10, 32)
+	set(t, s, "tombstone", "")
+	set(t, s, "value", "v")
+	notLive := func([]byte, bool) bool { return false }
+	require.False(t, s.Delete(Hash([]byte("tombstone")), []byte("tombstone"), 1, notLive))
+	require.False(t, has(s, "tombstone", 1), "an entry that was not live is still removed")
+	require.True(t, s.Delete(Hash([]byte("value")), []byte("value"), 1, nil))
+	require.Equal(t, uint64(1), s.Stats().Deletes)
+	require.NoError(t, s.Check())
 }

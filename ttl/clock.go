@@ -6,40 +6,46 @@ import (
 	"time"
 )
 
-// Resolution is the tick of a clock made by NewClock: how far Now may lag
-// behind real time while the ticking goroutine is scheduled normally.
+// Resolution is the tick of the system clock: how far Now may lag behind
+// real time while the clock ticks.
 const Resolution = time.Millisecond
 
-// Clock is a monotonic millisecond clock. Now is a single atomic load, safe
+// restAfter is how long the system clock ticks after a read woke it. A
+// clock in use is woken once per restAfter, which costs one time.Since;
+// an idle one costs nothing once it rests.
+const restAfter = time.Second
+
+// resting marks the clock's word while nothing ticks it: Now must read the
+// time itself.
+const resting = 1
+
+// Clock is a monotonic millisecond clock whose Now is one atomic load, safe
 // for concurrent use. The zero value is a manual clock standing at 1 ms.
 type Clock struct {
-	ms   atomic.Int64 // elapsed since the epoch; Now adds 1 so that 0 stays Never
-	stop chan struct{}
-	once sync.Once
-	done sync.WaitGroup
+	// word is the milliseconds since the epoch, shifted left by one, with
+	// the resting bit below. Now adds 1 so that 0 stays Never.
+	word  atomic.Int64
+	start time.Time
+	wake  chan struct{} // nil on a manual clock
 }
 
-// NewClock returns a clock advanced every Resolution by a goroutine, which
-// runs until Stop. It reads the monotonic clock, so wall-clock jumps do not
-// move it. Now starts at 1 ms.
-func NewClock() *Clock {
-	c := &Clock{stop: make(chan struct{})}
-	start := time.Now()
-	c.done.Add(1)
-	go func() {
-		defer c.done.Done()
-		t := time.NewTicker(Resolution)
-		defer t.Stop()
-		for {
-			select {
-			case <-c.stop:
-				return
-			case <-t.C:
-				c.ms.Store(time.Since(start).Milliseconds())
-			}
-		}
-	}()
-	return c
+var (
+	system     *Clock
+	systemOnce sync.Once
+)
+
+// System returns the clock every cache in the process shares unless its
+// Config supplies another. It ticks every Resolution while the caches are
+// read, and rests (no goroutine runs) once nothing has read it for a
+// second: the first Now after a rest reads the time itself, so an idle
+// process never misjudges an expiry. Its epoch is its first use.
+func System() *Clock {
+	systemOnce.Do(func() {
+		system = &Clock{start: time.Now(), wake: make(chan struct{}, 1)}
+		system.word.Store(resting)
+		go system.run()
+	})
+	return system
 }
 
 // NewManualClock returns a clock that moves only when Advance is called,
@@ -47,24 +53,47 @@ func NewClock() *Clock {
 func NewManualClock() *Clock { return &Clock{} }
 
 // Now returns the milliseconds since the clock's epoch, at least 1.
-func (c *Clock) Now() int64 { return 1 + c.ms.Load() }
+func (c *Clock) Now() int64 {
+	w := c.word.Load()
+	if w&resting != 0 {
+		return c.wakeUp()
+	}
+	return 1 + w>>1
+}
 
-// Advance moves a manual clock forward by d, rounded down to whole
-// milliseconds. Negative durations are ignored: the clock never runs
-// backwards. On a ticking clock the next tick overwrites the change.
-func (c *Clock) Advance(d time.Duration) {
-	if d > 0 {
-		c.ms.Add(d.Milliseconds())
+// wakeUp reads the time for a resting clock and asks its goroutine to tick
+// again.
+func (c *Clock) wakeUp() int64 {
+	select {
+	case c.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+	return 1 + c.elapsed()
+}
+
+func (c *Clock) elapsed() int64 { return time.Since(c.start).Milliseconds() }
+
+// run ticks the clock for restAfter after each wake-up, then marks it
+// resting and sleeps until a read wakes it. Only run writes a ticking
+// clock's word, so the values it stores never go backwards.
+func (c *Clock) run() {
+	for range c.wake {
+		t := time.NewTicker(Resolution)
+		c.word.Store(c.elapsed() << 1)
+		for range restAfter / Resolution {
+			<-t.C
+			c.word.Store(c.elapsed() << 1)
+		}
+		t.Stop()
+		c.word.Store(c.elapsed()<<1 | resting)
 	}
 }
 
-// Stop ends a ticking clock's goroutine and waits for it; Now then stays
-// where it was. Safe to call more than once and on manual clocks.
-func (c *Clock) Stop() {
-	c.once.Do(func() {
-		if c.stop != nil {
-			close(c.stop)
-			c.done.Wait()
-		}
-	})
+// Advance moves a manual clock forward by d, rounded down to whole
+// milliseconds. Negative durations are ignored: the clock never runs
+// backwards. It must not be called on the system clock.
+func (c *Clock) Advance(d time.Duration) {
+	if d > 0 {
+		c.word.Add(d.Milliseconds() << 1)
+	}
 }

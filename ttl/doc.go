@@ -2,8 +2,8 @@
 // read with one atomic load instead of a time.Now call per operation, and
 // the arithmetic that turns a TTL into an expiry stamp.
 //
-// Expiry stamps are milliseconds since the clock's epoch (the moment the
-// clock was made), with zero reserved for "never expires". A Clock is either
-// ticking, advanced by a background goroutine, or manual, advanced only by
-// the test that owns it.
+// Expiry stamps are milliseconds since the clock's epoch, with zero
+// reserved for "never expires". The system clock, shared by every cache in
+// a process, ticks while it is read and rests when idle; a manual clock is
+// advanced only by the test that owns it.
 package ttl

@@ -47,17 +47,39 @@ func TestManualClock(t *testing.T) {
 	require.Equal(t, int64(2), c.Now())
 	c.Advance(-time.Hour)
 	require.Equal(t, int64(2), c.Now(), "the clock never runs backwards")
-	c.Stop()
-	c.Stop()
 }
 
-func TestTickingClockAdvancesAndStops(t *testing.T) {
-	c := NewClock()
+func TestSystemClockAdvancesWithRealTime(t *testing.T) {
+	c := System()
+	require.Same(t, c, System(), "one clock per process")
 	start := c.Now()
-	require.Eventually(t, func() bool { return c.Now() >= start+5 }, 5*time.Second, time.Millisecond)
-	c.Stop()
-	stopped := c.Now()
-	time.Sleep(5 * time.Millisecond)
-	require.Equal(t, stopped, c.Now(), "a stopped clock stands still")
-	c.Stop()
+	time.Sleep(20 * time.Millisecond)
+	require.GreaterOrEqual(t, c.Now(), start+20)
+}
+
+func TestRestingClockReadsTheTimeItself(t *testing.T) {
+	// A clock whose goroutine rests must not hand out the time it rested
+	// at: the first read after a long rest sees the present.
+	c := &Clock{start: time.Now().Add(-time.Hour), wake: make(chan struct{}, 1)}
+	c.word.Store(5<<1 | resting) // rested at 5 ms, an hour ago
+	now := c.Now()
+	require.GreaterOrEqual(t, now, int64(time.Hour/time.Millisecond))
+	require.Len(t, c.wake, 1, "the read asks the clock to tick again")
+	prev := now
+	for range 1000 {
+		n := c.Now()
+		require.GreaterOrEqual(t, n, prev, "the clock never runs backwards")
+		prev = n
+	}
+}
+
+func TestSystemClockRestsWhenIdle(t *testing.T) {
+	c := System()
+	c.Now()
+	require.Eventually(t, func() bool { return c.word.Load()&resting != 0 },
+		restAfter+5*time.Second, 10*time.Millisecond, "the clock still ticks a while after its last read")
+	before := c.Now() // wakes it
+	require.Eventually(t, func() bool { return c.word.Load()&resting == 0 }, 5*time.Second, time.Millisecond,
+		"a read wakes the clock")
+	require.GreaterOrEqual(t, c.Now(), before)
 }
