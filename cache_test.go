@@ -230,6 +230,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"negative ErrorTTL", ringcache.Config{Capacity: 1 << 20, ErrorTTL: -1}, ringcache.ErrInvalidTTL},
 		{"negative StaleGrace", ringcache.Config{Capacity: 1 << 20, StaleGrace: -1}, ringcache.ErrInvalidTTL},
 		{"negative RefreshTimeout", ringcache.Config{Capacity: 1 << 20, RefreshTimeout: -1}, ringcache.ErrInvalidTTL},
+		{"adaptive min of zero would never expire", ringcache.Config{Capacity: 1 << 20, AdaptiveTTL: ringcache.AdaptiveTTL{Max: time.Minute}}, ringcache.ErrInvalidTTL},
 		{"adaptive min above max", ringcache.Config{Capacity: 1 << 20, AdaptiveTTL: ringcache.AdaptiveTTL{Min: 2 * time.Second, Max: time.Second}}, ringcache.ErrInvalidTTL},
 		{"jitter of 1", ringcache.Config{Capacity: 1 << 20, TTLJitter: 1}, ringcache.ErrInvalidConfig},
 		{"negative jitter", ringcache.Config{Capacity: 1 << 20, TTLJitter: -0.1}, ringcache.ErrInvalidConfig},

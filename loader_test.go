@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringcache/ringcache"
@@ -181,7 +182,9 @@ func TestNegativeCaching(t *testing.T) {
 	db.set("user:405", "x")
 	_, err = getOrLoad(t, c, db, "user:406")
 	require.ErrorIs(t, err, ringcache.ErrNotFound)
-	c.Delete([]byte("user:406"))
+	deletes := c.Stats().Deletes
+	require.False(t, c.Delete([]byte("user:406")), "a tombstone is no value: Delete reports none held")
+	require.Equal(t, deletes, c.Stats().Deletes, "nor counts it")
 	calls := db.calls.Load()
 	_, _ = getOrLoad(t, c, db, "user:406")
 	require.Equal(t, calls+1, db.calls.Load(), "a Delete removes the tombstone at once")
@@ -232,6 +235,26 @@ func TestErrorTTLRemembersFailures(t *testing.T) {
 	v, err = getOrLoad(t, c, db, "user:1")
 	require.NoError(t, err, "a Set clears a remembered error")
 	require.Equal(t, "set by hand", v)
+}
+
+func TestErrorTTLDoesNotHideAStaleValueWithinItsGrace(t *testing.T) {
+	c, clock, db := loaderCache(t, ringcache.Config{StaleGrace: time.Minute, ErrorTTL: 30 * time.Second})
+	db.ttl = 10 * time.Millisecond
+	_, err := getOrLoad(t, c, db, "user:1")
+	require.NoError(t, err)
+	clock.Advance(15 * time.Millisecond)
+	db.failWith(errDatabaseDown)
+	for i := range 3 {
+		v, err := getOrLoad(t, c, db, "user:1")
+		require.NoError(t, err, "call %d: the remembered error hid the stale value", i)
+		require.Equal(t, "alice", v)
+	}
+	require.Equal(t, int32(2), db.calls.Load(), "the remembered error still spares the loader")
+	require.Equal(t, uint64(3), c.Stats().StaleServed)
+
+	clock.Advance(time.Minute)
+	_, err = getOrLoad(t, c, db, "user:1")
+	require.ErrorIs(t, err, errDatabaseDown, "past the grace the error is all there is")
 }
 
 func TestStaleIfError(t *testing.T) {
@@ -321,6 +344,12 @@ func TestGetOrLoadBadInput(t *testing.T) {
 	negative := func(context.Context, []byte) ([]byte, time.Duration, error) { return []byte("v"), -time.Second, nil }
 	_, err = c.GetOrLoad(context.Background(), nil, []byte("k"), negative)
 	require.ErrorIs(t, err, ringcache.ErrInvalidTTL)
+
+	calls := 0
+	counted := func(context.Context, []byte) ([]byte, time.Duration, error) { calls++; return []byte("v"), 0, nil }
+	_, err = c.GetOrLoad(context.Background(), nil, make([]byte, ringcache.MaxKeyLen+1), counted)
+	require.ErrorIs(t, err, ringcache.ErrKeyTooLarge)
+	require.Zero(t, calls, "a key the cache cannot hold must not reach the loader")
 
 	huge := bytes.Repeat([]byte("x"), c.MaxEntrySize()+1)
 	big := func(context.Context, []byte) ([]byte, time.Duration, error) { return huge, 0, nil }
@@ -428,6 +457,35 @@ func TestCompressionIsTransparent(t *testing.T) {
 			}), "values under MinSize stay allocation-free")
 		})
 	}
+}
+
+func TestAValueCompressionBarelyShrinksIsStoredPlain(t *testing.T) {
+	c := newCache(t, ringcache.Config{Capacity: 6 << 10, Shards: 1, Compression: ringcache.Compression{Codec: ringcache.Zstd, MinSize: 64}})
+	key := []byte("k")
+	n := c.MaxEntrySize() - len(key)
+	// Random bytes with a repeat just long enough that zstd saves a few
+	// bytes, fewer than the frame takes. (S2's savings jump from none to
+	// dozens of bytes, so only zstd makes such values.)
+	enc, err := zstd.NewWriter(nil)
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var value []byte
+	for run := 1; run < n/2 && value == nil; run++ {
+		v := make([]byte, n)
+		for i := range v {
+			v[i] = byte(rng.Uint32())
+		}
+		copy(v[n/2:], v[:run])
+		if saved := n - len(enc.EncodeAll(v, nil)); saved > 0 && saved <= 11 {
+			value = v
+		}
+	}
+	require.NotNil(t, value, "no value that compresses by 1 to 11 bytes")
+	require.NoError(t, c.Set(key, value), "a value that fits plain must fit")
+	got, ok := c.Get(nil, key)
+	require.True(t, ok)
+	require.Equal(t, value, got)
+	require.Zero(t, c.Stats().BytesSaved, "stored plain")
 }
 
 // A caller that missed just before a load finished used to enter the

@@ -80,6 +80,12 @@ func (c *Clock) run() {
 	for range c.wake {
 		t := time.NewTicker(Resolution)
 		c.word.Store(c.elapsed() << 1)
+		// Reads that saw the clock resting until now asked for this same
+		// wake-up: drop their requests, or the clock ticks a second more.
+		select {
+		case <-c.wake:
+		default:
+		}
 		for range restAfter / Resolution {
 			<-t.C
 			c.word.Store(c.elapsed() << 1)

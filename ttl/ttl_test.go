@@ -54,7 +54,8 @@ func TestSystemClockAdvancesWithRealTime(t *testing.T) {
 	require.Same(t, c, System(), "one clock per process")
 	start := c.Now()
 	time.Sleep(20 * time.Millisecond)
-	require.GreaterOrEqual(t, c.Now(), start+20)
+	// Now may lag real time by a tick, more on a busy machine.
+	require.Eventually(t, func() bool { return c.Now() >= start+20 }, 5*time.Second, time.Millisecond)
 }
 
 func TestRestingClockReadsTheTimeItself(t *testing.T) {
