@@ -190,7 +190,7 @@ func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	out := dst
-	ok := c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
+	ok, _ := c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
 		var served bool
 		out, served = c.appendValue(dst, v, framed, now)
 		return served
@@ -224,7 +224,7 @@ func (c *Cache) appendValue(dst, v []byte, framed bool, now int64) ([]byte, bool
 func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
-	return c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
+	ok, _ := c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
 		if !framed {
 			if fn != nil {
 				fn(v)
@@ -250,6 +250,7 @@ func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
 		}
 		return err == nil
 	})
+	return ok
 }
 
 // Has reports whether key holds a live entry. It neither counts as a hit

@@ -158,12 +158,11 @@ func (c *Cache) GetOrLoad(ctx context.Context, dst, key []byte, load LoadFunc) (
 	}
 	l := &c.loading
 	h := c.hasher.Sum(key)
-	// The generation is read before the lookup: a write after this point
-	// discards whatever load this call starts or joins.
-	gen := c.shardFor(h).Generation(h)
 	now := c.clock.Now()
 	state, out := stateMissing, dst
-	c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
+	// gen is the key's write generation at the lookup: a write after it
+	// discards whatever load this call starts or joins.
+	_, gen := c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
 		state, out = c.inspect(dst, v, framed, now)
 		return state == stateFresh || state == stateRefresh
 	})

@@ -110,7 +110,10 @@ func newRingcacheSized(budget int64, entrySize int) (cache, error) {
 	if !ringcacheOptions.sizeHint {
 		entrySize = 0
 	}
-	c, err := ringcache.New(ringcache.Config{Capacity: budget, AvgEntrySize: entrySize, K: ringcacheOptions.k})
+	// A fixed Seed makes ringcache's layout, and so its hit ratios, the
+	// same in every run. It hashes with seeded xxhash64; the default
+	// (Seed 0) hashes with maphash, a few ns faster per operation.
+	c, err := ringcache.New(ringcache.Config{Capacity: budget, AvgEntrySize: entrySize, K: ringcacheOptions.k, Seed: 1})
 	return ringAdapter{c}, err
 }
 func (a ringAdapter) Get(dst []byte, k *key) ([]byte, bool) { return a.c.Get(dst, k.b) }

@@ -180,7 +180,7 @@ func (e *shardEngine) set(k, v []byte, d time.Duration) error {
 }
 func (e *shardEngine) get(k []byte) ([]byte, bool) {
 	var v []byte
-	ok := e.s.Read(e.s.Hash(k), k, e.clock.Now(), func(b []byte, _ bool) bool { v = bytes.Clone(b); return true })
+	ok, _ := e.s.Read(e.s.Hash(k), k, e.clock.Now(), func(b []byte, _ bool) bool { v = bytes.Clone(b); return true })
 	return v, ok
 }
 func (e *shardEngine) has(k []byte) bool {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/ringcache/ringcache/arena"
@@ -144,10 +143,11 @@ type Shard struct {
 	shrinkWaits int
 	hasher      keyhash.Hasher
 	// gens are write generations, a stripe of keys each: every write of a
-	// key moves its stripe's under the lock, and Fill stores a loaded
-	// value only if the stripe has not moved since the load began, so a
-	// load never undoes a write. Read without the lock by Generation.
-	gens [genStripes]atomic.Uint32
+	// key moves its stripe's, Read reports it, and Fill stores a loaded
+	// value only if it has not moved since the read before the load, so a
+	// load never undoes a write. Guarded by mu, like everything else: a
+	// plain increment under a lock already held costs less than an atomic.
+	gens [genStripes]uint32
 }
 
 // genStripes is the number of write generations per shard: enough that
@@ -155,11 +155,7 @@ type Shard struct {
 // cache lines.
 const genStripes = 64
 
-func (s *Shard) gen(h uint64) *atomic.Uint32 { return &s.gens[h>>32%genStripes] }
-
-// Generation returns the write generation of h's keys. A load records it
-// before reading its source and passes it to Fill.
-func (s *Shard) Generation(h uint64) uint32 { return s.gen(h).Load() }
+func (s *Shard) gen(h uint64) *uint32 { return &s.gens[h>>32%genStripes] }
 
 // Hash returns the shard's hash of key.
 func (s *Shard) Hash(key []byte) uint64 { return s.hasher.Sum(key) }
@@ -528,12 +524,12 @@ func (s *Shard) Set(h uint64, key, value []byte, now, expiry int64, framed bool)
 	if !s.open {
 		return ErrClosed
 	}
-	s.gen(h).Add(1)
+	*s.gen(h)++
 	return s.set(h, key, value, now, expiry, framed)
 }
 
 // Fill is Set for a value loaded from elsewhere: it stores it only if the
-// key's write generation is still gen, the Generation read before the load
+// key's write generation is still gen, what Read reported before the load
 // began, and reports whether it did. A write since then wins: its value,
 // or its absence, stays. Fill does not move the generation.
 func (s *Shard) Fill(h uint64, key, value []byte, now, expiry int64, framed bool, gen uint32) (bool, error) {
@@ -545,7 +541,7 @@ func (s *Shard) Fill(h uint64, key, value []byte, now, expiry int64, framed bool
 	if !s.open {
 		return false, ErrClosed
 	}
-	if s.gen(h).Load() != gen {
+	if *s.gen(h) != gen {
 		return false, nil
 	}
 	err := s.set(h, key, value, now, expiry, framed)
@@ -618,13 +614,15 @@ func (s *Shard) set(h uint64, key, value []byte, now, expiry int64, framed bool)
 // as a tombstone). A served read counts as a hit and tells the policy; a
 // missing key or an unserved value counts as a miss. The slice is valid
 // only inside fn, and fn must not call back into the shard. Read reports
-// whether fn served.
-func (s *Shard) Read(h uint64, key []byte, now int64, fn func(value []byte, framed bool) bool) bool {
+// whether fn served, and the key's write generation as it stood: a load
+// that follows a miss passes it to Fill.
+func (s *Shard) Read(h uint64, key []byte, now int64, fn func(value []byte, framed bool) bool) (bool, uint32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.open {
-		return false
+		return false, 0
 	}
+	gen := *s.gen(h)
 	g, hd, ok := s.lookup(h, key, now)
 	if ok {
 		b := s.bytes(g, hd.size())
@@ -647,7 +645,7 @@ func (s *Shard) Read(h uint64, key []byte, now int64, fn func(value []byte, fram
 		s.stats.Hits++
 		s.policy.Read(h, true)
 	}
-	return ok
+	return ok, gen
 }
 
 // Peek is Read without counting or telling the policy; fn also gets the
@@ -671,7 +669,7 @@ func (s *Shard) Update(h uint64, key []byte, now int64, fn func(value []byte, fr
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.open {
-		s.gen(h).Add(1)
+		*s.gen(h)++
 	}
 	return s.update(h, key, now, fn)
 }
@@ -709,7 +707,7 @@ func (s *Shard) Delete(h uint64, key []byte, now int64, live func(value []byte, 
 	if !s.open {
 		return false
 	}
-	s.gen(h).Add(1)
+	*s.gen(h)++
 	slot, g := s.find(uint32(h), key)
 	if slot < 0 {
 		return false
@@ -773,7 +771,7 @@ func (s *Shard) Clear() {
 		return
 	}
 	for i := range s.gens {
-		s.gens[i].Add(1)
+		s.gens[i]++
 	}
 	s.rings[probation].Reset()
 	s.rings[mainRing].Reset()
