@@ -2,6 +2,7 @@ package ringcache
 
 import (
 	"fmt"
+	"math"
 	"math/bits"
 	"time"
 
@@ -162,6 +163,9 @@ type layout struct {
 func (cfg *Config) layout() (layout, error) {
 	if cfg.Capacity < MinCapacity || cfg.Capacity > MaxCapacity {
 		return layout{}, fmt.Errorf("%w: %d bytes, want %d to %d", ErrInvalidCapacity, cfg.Capacity, MinCapacity, int64(MaxCapacity))
+	}
+	if cfg.Capacity > math.MaxInt {
+		return layout{}, fmt.Errorf("%w: %d bytes is more than a %d-bit platform addresses", ErrInvalidCapacity, cfg.Capacity, bits.UintSize)
 	}
 	if cfg.DefaultTTL < 0 {
 		return layout{}, fmt.Errorf("%w: DefaultTTL %v is negative", ErrInvalidTTL, cfg.DefaultTTL)

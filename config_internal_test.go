@@ -15,7 +15,7 @@ func TestEveryDocumentedCapacityHasALayoutWithDefaultShards(t *testing.T) {
 			}
 			l, err := (&Config{Capacity: c}).layout()
 			require.NoError(t, err, "Capacity %d", c)
-			require.LessOrEqual(t, l.shardBytes, maxShardBytes)
+			require.LessOrEqual(t, int64(l.shardBytes), int64(maxShardBytes))
 			require.LessOrEqual(t, int64(l.shards)*int64(l.shardBytes), c)
 		}
 	}

@@ -17,7 +17,9 @@ const (
 	wordsPerBlock = 8 // 8 x 64 bits = one 64-byte cache line
 	blockBits     = wordsPerBlock * 64
 	maxHashes     = 16
-	maxBlocks     = 1 << 32 // 256 GiB of filter: beyond any sane use
+	// maxBlocks is 256 GiB of filter, beyond any sane use, or what the
+	// address space holds on 32-bit targets.
+	maxBlocks = min(1<<32, math.MaxInt/(wordsPerBlock*8))
 )
 
 // Filter is a blocked Bloom filter. The zero value is unusable; use New.

@@ -3,6 +3,7 @@ package bloom
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"sync"
 	"testing"
 
@@ -34,7 +35,7 @@ func TestNewRejectsBadSizes(t *testing.T) {
 	for _, tc := range []struct {
 		items int
 		p     float64
-	}{{0, 0.01}, {-1, 0.01}, {10, 0}, {10, 1}, {10, -0.5}, {1 << 40, 1e-9}} {
+	}{{0, 0.01}, {-1, 0.01}, {10, 0}, {10, 1}, {10, -0.5}, {math.MaxInt, 1e-9}} {
 		_, err := New(tc.items, tc.p)
 		require.ErrorIs(t, err, ErrInvalidSize, "%d items at %v", tc.items, tc.p)
 	}

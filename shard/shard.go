@@ -151,9 +151,9 @@ type Shard struct {
 }
 
 // genStripes is the number of write generations per shard: enough that
-// writes of other keys rarely discard a load, few enough to stay a few
-// cache lines.
-const genStripes = 64
+// writes of other keys rarely discard a load (a stripe is 1/4,096 of a
+// 256-shard cache), few enough to fill one cache line.
+const genStripes = 16
 
 func (s *Shard) gen(h uint64) *uint32 { return &s.gens[h>>32%genStripes] }
 
@@ -184,7 +184,7 @@ func PlanLayout(size int, o Options) Layout {
 		// may take an eighth of the memory at most.
 		l.SketchWords = min(l.SketchWords, max(size/64, 8))
 	}
-	ring := min(size-slotSize*(l.Slots+l.SketchWords+l.HistoryWords), maxRingSize)
+	ring := int(min(int64(size-slotSize*(l.Slots+l.SketchWords+l.HistoryWords)), maxRingSize))
 	if o.Policy == evict.LRUK {
 		l.Probation = ring / probationShare
 	}
