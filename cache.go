@@ -134,8 +134,13 @@ func (c *Cache) set(key, value []byte, d time.Duration) error {
 	if !c.codecs.wants(len(value)) {
 		return s.Set(h, key, value, now, expiry, false)
 	}
-	// The limit is on what the caller gives, not on what it compresses
-	// to: whether a value fits must not depend on its contents.
+	return c.setCompressed(s, h, key, value, now, expiry)
+}
+
+// setCompressed is set for a value worth trying compressed. The limit is
+// on what the caller gives, not on what it compresses to: whether a value
+// fits must not depend on its contents.
+func (c *Cache) setCompressed(s *shard.Shard, h uint64, key, value []byte, now, expiry int64) error {
 	if len(key) > MaxKeyLen {
 		return ErrKeyTooLarge
 	}

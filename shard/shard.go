@@ -115,8 +115,15 @@ func (s *Stats) Add(o Stats) {
 // Shard is one partition of the cache. Its methods are safe for concurrent
 // use. The zero value is closed; call Init.
 type Shard struct {
-	mu        sync.Mutex
-	open      bool
+	mu   sync.Mutex
+	open bool
+	// gens are write generations, a stripe of keys each: every write of a
+	// key moves its stripe's, Read reports it, and Fill stores a loaded
+	// value only if it has not moved since the read before the load, so a
+	// load never undoes a write. Guarded by mu, like everything else: a
+	// plain increment under a lock already held costs less than an
+	// atomic, and beside the lock it shares the line every write touches.
+	gens      [genStripes]uint32
 	rings     [2]arena.Ring
 	slots     []uint64
 	maxLive   int
@@ -142,18 +149,12 @@ type Shard struct {
 	// shrink was due.
 	shrinkWaits int
 	hasher      keyhash.Hasher
-	// gens are write generations, a stripe of keys each: every write of a
-	// key moves its stripe's, Read reports it, and Fill stores a loaded
-	// value only if it has not moved since the read before the load, so a
-	// load never undoes a write. Guarded by mu, like everything else: a
-	// plain increment under a lock already held costs less than an atomic.
-	gens [genStripes]uint32
 }
 
 // genStripes is the number of write generations per shard: enough that
-// writes of other keys rarely discard a load (a stripe is 1/4,096 of a
-// 256-shard cache), few enough to fill one cache line.
-const genStripes = 16
+// writes of other keys rarely discard a load (a stripe is 1/2,048 of a
+// 256-shard cache), few enough to sit in the lock's cache line.
+const genStripes = 8
 
 func (s *Shard) gen(h uint64) *uint32 { return &s.gens[h>>32%genStripes] }
 
@@ -516,16 +517,8 @@ func (s *Shard) base(r int) int {
 // only with ErrClosed, ErrKeyTooLarge or ErrEntryTooLarge, and then
 // changes nothing.
 func (s *Shard) Set(h uint64, key, value []byte, now, expiry int64, framed bool) error {
-	if len(key) > MaxKeyLen {
-		return ErrKeyTooLarge
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.open {
-		return ErrClosed
-	}
-	*s.gen(h)++
-	return s.set(h, key, value, now, expiry, framed)
+	_, err := s.store(h, key, value, now, expiry, framed, false, 0)
+	return err
 }
 
 // Fill is Set for a value loaded from elsewhere: it stores it only if the
@@ -533,25 +526,27 @@ func (s *Shard) Set(h uint64, key, value []byte, now, expiry int64, framed bool)
 // began, and reports whether it did. A write since then wins: its value,
 // or its absence, stays. Fill does not move the generation.
 func (s *Shard) Fill(h uint64, key, value []byte, now, expiry int64, framed bool, gen uint32) (bool, error) {
+	return s.store(h, key, value, now, expiry, framed, true, gen)
+}
+
+// store is Set, or with fill, Fill. One body for both keeps a Set a
+// single call below the cache.
+func (s *Shard) store(h uint64, key, value []byte, now, expiry int64, framed, fill bool, gen uint32) (bool, error) {
 	if len(key) > MaxKeyLen {
 		return false, ErrKeyTooLarge
 	}
+	size := HeaderSize + len(key) + len(value)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.open {
+	switch g := s.gen(h); {
+	case !s.open:
 		return false, ErrClosed
-	}
-	if *s.gen(h) != gen {
+	case size > s.maxRecord:
+		return false, ErrEntryTooLarge
+	case !fill:
+		*g++
+	case *g != gen:
 		return false, nil
-	}
-	err := s.set(h, key, value, now, expiry, framed)
-	return err == nil, err
-}
-
-func (s *Shard) set(h uint64, key, value []byte, now, expiry int64, framed bool) error {
-	size := HeaderSize + len(key) + len(value)
-	if size > s.maxRecord {
-		return ErrEntryTooLarge
 	}
 	s.stats.Sets++
 	s.resize(now)
@@ -578,7 +573,7 @@ func (s *Shard) set(h uint64, key, value []byte, now, expiry int64, framed bool)
 			b := s.bytes(g, hd.size())
 			writeHeader(b, hd)
 			copy(b[HeaderSize+hd.keyLen:], value)
-			return nil
+			return true, nil
 		}
 		if s.ringOf(g) == mainRing {
 			r = mainRing // an entry that earned main keeps it
@@ -605,7 +600,7 @@ func (s *Shard) set(h uint64, key, value []byte, now, expiry int64, framed bool)
 	s.insert(tag, g)
 	s.live++
 	s.liveBytes += size
-	return nil
+	return true, nil
 }
 
 // Read is a counted read: it finds key's live entry and calls fn with its
