@@ -15,15 +15,15 @@ const Resolution = time.Millisecond
 // an idle one costs nothing once it rests.
 const restAfter = time.Second
 
-// resting marks the clock's word while nothing ticks it: Now must read the
+// resting is the clock's word while nothing ticks it: Now must read the
 // time itself.
-const resting = 1
+const resting = -1
 
 // Clock is a monotonic millisecond clock whose Now is one atomic load, safe
 // for concurrent use. The zero value is a manual clock standing at 1 ms.
 type Clock struct {
-	// word is the milliseconds since the epoch, shifted left by one, with
-	// the resting bit below. Now adds 1 so that 0 stays Never.
+	// word is the milliseconds since the epoch, or resting. Now adds 1 so
+	// that 0 stays Never.
 	word  atomic.Int64
 	start time.Time
 	wake  chan struct{} // nil on a manual clock
@@ -54,15 +54,16 @@ func NewManualClock() *Clock { return &Clock{} }
 
 // Now returns the milliseconds since the clock's epoch, at least 1.
 func (c *Clock) Now() int64 {
-	w := c.word.Load()
-	if w&resting != 0 {
-		return c.wakeUp()
+	if w := c.word.Load(); w >= 0 {
+		return 1 + w
 	}
-	return 1 + w>>1
+	return c.wakeUp()
 }
 
 // wakeUp reads the time for a resting clock and asks its goroutine to tick
-// again.
+// again. Kept out of line so that Now stays small enough to inline.
+//
+//go:noinline
 func (c *Clock) wakeUp() int64 {
 	select {
 	case c.wake <- struct{}{}:
@@ -79,7 +80,7 @@ func (c *Clock) elapsed() int64 { return time.Since(c.start).Milliseconds() }
 func (c *Clock) run() {
 	for range c.wake {
 		t := time.NewTicker(Resolution)
-		c.word.Store(c.elapsed() << 1)
+		c.word.Store(c.elapsed())
 		// Reads that saw the clock resting until now asked for this same
 		// wake-up: drop their requests, or the clock ticks a second more.
 		select {
@@ -88,10 +89,10 @@ func (c *Clock) run() {
 		}
 		for range restAfter / Resolution {
 			<-t.C
-			c.word.Store(c.elapsed() << 1)
+			c.word.Store(c.elapsed())
 		}
 		t.Stop()
-		c.word.Store(c.elapsed()<<1 | resting)
+		c.word.Store(resting)
 	}
 }
 
@@ -100,6 +101,6 @@ func (c *Clock) run() {
 // backwards. It must not be called on the system clock.
 func (c *Clock) Advance(d time.Duration) {
 	if d > 0 {
-		c.word.Add(d.Milliseconds() << 1)
+		c.word.Add(d.Milliseconds())
 	}
 }
