@@ -275,6 +275,8 @@ func TestDeleteOnWriteUnderLoadServesNoOlderVersion(t *testing.T) {
 			stale++
 		}
 	}
+	t.Logf("%d reads, %d of them older than the last Delete before them; %d of %d keys stale; %d loads discarded",
+		reads.Load(), older.Load(), stale, rows, c.Stats().LoadsDiscarded)
 	require.Zero(t, stale, "keys left holding an older version than the database")
 	require.Zero(t, older.Load(), "of %d reads, some that began after a Delete returned the version before it", reads.Load())
 	require.Greater(t, reads.Load(), int64(writesEach), "too few reads overlapped the writes")
