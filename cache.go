@@ -328,7 +328,7 @@ func (c *Cache) Touch(key []byte, d time.Duration) bool {
 		if !f.servable(now) {
 			return 0, false
 		}
-		putStamp(v[1:6], fresh)
+		ttl.PutStamp(v[1:], fresh)
 		return c.loading.engineExpiry(fresh), true
 	})
 }

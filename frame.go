@@ -1,7 +1,6 @@
 package ringcache
 
 import (
-	"encoding/binary"
 	"fmt"
 	"sync"
 
@@ -37,25 +36,18 @@ type frame struct {
 
 func putFrame(b []byte, f frame) {
 	b[0] = byte(f.kind) | byte(f.codec)<<2
-	putStamp(b[1:6], f.fresh)
-	putStamp(b[6:11], f.born)
+	ttl.PutStamp(b[1:], f.fresh)
+	ttl.PutStamp(b[1+ttl.StampSize:], f.born)
 }
 
 func readFrame(b []byte) (frame, []byte) {
 	return frame{
 		kind:  frameKind(b[0] & 3),
 		codec: Codec(b[0] >> 2 & 3),
-		fresh: stamp(b[1:6]),
-		born:  stamp(b[6:11]),
+		fresh: ttl.ReadStamp(b[1:]),
+		born:  ttl.ReadStamp(b[1+ttl.StampSize:]),
 	}, b[frameSize:]
 }
-
-func putStamp(b []byte, s int64) {
-	binary.LittleEndian.PutUint32(b, uint32(s))
-	b[4] = byte(s >> 32)
-}
-
-func stamp(b []byte) int64 { return int64(binary.LittleEndian.Uint32(b)) | int64(b[4])<<32 }
 
 // servable reports whether a framed value answers plain reads at now.
 func (f frame) servable(now int64) bool {

@@ -52,6 +52,11 @@ type Policy struct {
 // NewFIFO returns the second-chance policy.
 func NewFIFO() *Policy { return &Policy{kind: FIFO} }
 
+// LRUKBytesPerEntry is the memory LRUKMemory asks per expected entry,
+// rounded up (4 bytes of sketch and 2.6 of history), for callers that
+// divide memory between entries and policy before knowing the count.
+const LRUKBytesPerEntry = 7
+
 // LRUKMemory says how much memory an LRU-K policy needs to track about
 // entries keys: sketch and history words.
 func LRUKMemory(entries int) (sketchWords, historyWords, historyHashes int) {

@@ -38,7 +38,7 @@ func (s *Shard) Check() error {
 			if n > s.maxRecord && bad == nil {
 				bad = fmt.Errorf("shard: record at %d is %d bytes, over the %d-byte limit", base+off, n, s.maxRecord)
 			}
-			if ring.Bytes(off, HeaderSize)[11]&flagDead == 0 {
+			if !isDead(ring.Bytes(off, HeaderSize)) {
 				live[base+off] = n
 				liveBytes += n
 				if r == probation {

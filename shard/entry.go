@@ -1,6 +1,11 @@
 package shard
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/ringcache/ringcache/evict"
+	"github.com/ringcache/ringcache/ttl"
+)
 
 // HeaderSize is the size of an entry header in the ring.
 const HeaderSize = 12
@@ -16,6 +21,15 @@ const (
 	flagFramed uint8 = 0x40
 )
 
+// Header layout: the offset of each field in the 12 bytes.
+const (
+	offKeyLen = 0  // 2 bytes
+	offValLen = 2  // 3 bytes
+	offSlack  = 5  // 1 byte
+	offExpiry = 6  // ttl.StampSize bytes
+	offFlags  = 11 // 1 byte: flagDead, flagFramed and the policy's evict.MetaBits
+)
+
 // entryHeader is the decoded form of the 12 header bytes.
 type entryHeader struct {
 	keyLen int
@@ -27,28 +41,41 @@ type entryHeader struct {
 
 func (h *entryHeader) size() int { return HeaderSize + h.keyLen + h.valLen + h.slack }
 
+// lengths decodes the header's three lengths, all a record's size needs.
+func lengths(b []byte) (keyLen, valLen, slack int) {
+	return keyLenOf(b), int(b[offValLen]) | int(b[offValLen+1])<<8 | int(b[offValLen+2])<<16, int(b[offSlack])
+}
+
+// keyLenOf decodes only the key length, as a probe comparing keys needs.
+func keyLenOf(b []byte) int { return int(binary.LittleEndian.Uint16(b[offKeyLen:])) }
+
 func readHeader(b []byte) entryHeader {
-	_ = b[HeaderSize-1]
-	return entryHeader{
-		keyLen: int(binary.LittleEndian.Uint16(b)),
-		valLen: int(b[2]) | int(b[3])<<8 | int(b[4])<<16,
-		slack:  int(b[5]),
-		expiry: int64(binary.LittleEndian.Uint32(b[6:])) | int64(b[10])<<32,
-		flags:  b[11],
-	}
+	k, v, sl := lengths(b)
+	return entryHeader{keyLen: k, valLen: v, slack: sl, expiry: ttl.ReadStamp(b[offExpiry:]), flags: b[offFlags]}
 }
 
 func writeHeader(b []byte, h entryHeader) {
 	_ = b[HeaderSize-1]
-	binary.LittleEndian.PutUint16(b, uint16(h.keyLen))
-	b[2], b[3], b[4] = byte(h.valLen), byte(h.valLen>>8), byte(h.valLen>>16)
-	b[5] = byte(h.slack)
-	binary.LittleEndian.PutUint32(b[6:], uint32(h.expiry))
-	b[10] = byte(h.expiry >> 32)
-	b[11] = h.flags
+	binary.LittleEndian.PutUint16(b[offKeyLen:], uint16(h.keyLen))
+	b[offValLen], b[offValLen+1], b[offValLen+2] = byte(h.valLen), byte(h.valLen>>8), byte(h.valLen>>16)
+	b[offSlack] = byte(h.slack)
+	ttl.PutStamp(b[offExpiry:], h.expiry)
+	b[offFlags] = h.flags
 }
 
 // recordSize reads just enough of the header at b to know the entry's size.
 func recordSize(b []byte) int {
-	return HeaderSize + int(binary.LittleEndian.Uint16(b)) + (int(b[2]) | int(b[3])<<8 | int(b[4])<<16) + int(b[5])
+	k, v, sl := lengths(b)
+	return HeaderSize + k + v + sl
 }
+
+// setMeta replaces the policy's bits in the flags of the header at b.
+func setMeta(b []byte, meta uint8) {
+	b[offFlags] = b[offFlags]&^evict.MetaBits | meta&evict.MetaBits
+}
+
+// markDead sets the dead flag in the header at b.
+func markDead(b []byte) { b[offFlags] |= flagDead }
+
+// isDead reports whether the header at b is marked dead.
+func isDead(b []byte) bool { return b[offFlags]&flagDead != 0 }

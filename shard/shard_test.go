@@ -239,7 +239,7 @@ func TestLayoutMeetsOverheadTarget(t *testing.T) {
 
 func TestProbationResizesKeepTheInvariants(t *testing.T) {
 	s := newLRUKShard(t, 16<<10)
-	lo, hi := len(s.ringMem)/minProbShare, len(s.ringMem)/maxProbShare
+	lo, hi := s.probBounds()
 	rng := rand.New(rand.NewPCG(3, 4))
 	grew, shrank := false, false
 	for i := range 60_000 {
@@ -282,7 +282,7 @@ func TestProbationShrinkAfterSettlingWrapsMain(t *testing.T) {
 	for _, avg := range []int{16, 64, 256} {
 		s := &Shard{}
 		require.NoError(t, s.Init(make([]byte, 32<<10), Options{AvgPayload: avg, Policy: evict.LRUK, K: 2}))
-		lo, hi := len(s.ringMem)/minProbShare, len(s.ringMem)/maxProbShare
+		lo, hi := s.probBounds()
 		rng := rand.New(rand.NewPCG(uint64(avg), 9))
 		grew, shrank := 0, 0
 		for i := range 100_000 {
@@ -320,7 +320,7 @@ func TestProbationShrinkAfterSettlingWrapsMain(t *testing.T) {
 func TestProbationGrowthKeepsHotEntries(t *testing.T) {
 	s := &Shard{}
 	require.NoError(t, s.Init(make([]byte, 32<<10), Options{AvgPayload: 24, Policy: evict.LRUK, K: 2}))
-	lo, hi := len(s.ringMem)/minProbShare, len(s.ringMem)/maxProbShare
+	lo, hi := s.probBounds()
 	hot := []string{"hot-a", "hot-b", "hot-c"}
 	for _, k := range hot {
 		set(t, s, k, "value")
@@ -446,7 +446,7 @@ func TestProbationShrinkKeepsTheShardFull(t *testing.T) {
 			require.NoError(t, s.Set(Hash([]byte(k)), []byte(k), []byte(value), 1, ttl.Never, false))
 		}
 	}
-	hi := len(s.ringMem) / maxProbShare
+	_, hi := s.probBounds()
 	s.targetProb = hi
 	for range 50_000 {
 		request()
@@ -458,7 +458,7 @@ func TestProbationShrinkKeepsTheShardFull(t *testing.T) {
 	}
 	full := s.Len()
 	promoted := s.Stats().Promotions
-	s.targetProb = len(s.ringMem) / minProbShare
+	s.targetProb, _ = s.probBounds()
 	least := full
 	for i := 0; i < 20_000 && s.split() > s.targetProb; i++ {
 		request()

@@ -1,6 +1,9 @@
 package ttl
 
-import "time"
+import (
+	"encoding/binary"
+	"time"
+)
 
 // MaxStamp is the largest expiry stamp an entry header can hold: 40 bits of
 // milliseconds, about 34.8 years after the clock's epoch. Later expiries
@@ -9,6 +12,22 @@ const MaxStamp = 1<<40 - 1
 
 // Never is the stamp of an entry without expiry.
 const Never = 0
+
+// StampSize is the bytes a stamp takes in an entry header or a frame.
+const StampSize = 5
+
+// PutStamp writes the stamp s into b[:StampSize], little-endian: the one
+// encoding of stamps, for entry headers and frames alike.
+func PutStamp(b []byte, s int64) {
+	_ = b[StampSize-1]
+	binary.LittleEndian.PutUint32(b, uint32(s))
+	b[4] = byte(s >> 32)
+}
+
+// ReadStamp reads a stamp PutStamp wrote.
+func ReadStamp(b []byte) int64 {
+	return int64(b[4])<<32 | int64(binary.LittleEndian.Uint32(b))
+}
 
 // Stamp returns the expiry stamp for an entry written at now with the given
 // TTL: Never for ttl == 0, otherwise now plus the TTL rounded up to a whole

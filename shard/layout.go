@@ -1,0 +1,89 @@
+package shard
+
+import "github.com/ringcache/ringcache/evict"
+
+// How a shard's memory is divided between index, policy memory and the
+// two rings, and how a global offset names a record in either ring.
+
+const (
+	// maxRingSize keeps ring offsets plus one within the 32 bits of a slot.
+	maxRingSize = 1<<32 - 2
+	// A single entry may take at most a quarter of the main ring, so that
+	// one large write cannot wipe out the shard.
+	maxRecordShare = 4
+	// probationShare sets the probation ring under LRU-K: 1/probationShare
+	// of the ring bytes, and of the entries. W-TinyLFU's authors found a
+	// window of about 1% best for most workloads; 2% measured a little
+	// better on recency-heavy traces at no cost on the others
+	// (docs/admission.md). Entries larger than half the probation ring go
+	// straight to main.
+	probationShare = 50
+)
+
+// Ring indexes: new entries wait in probation under LRU-K; main holds the
+// rest (and everything under FIFO, where probation is empty).
+const (
+	probation = 0
+	mainRing  = 1
+)
+
+// MinSize is the least memory Init accepts for one shard.
+const MinSize = 1024
+
+// Layout says how Init divides a shard's memory.
+type Layout struct {
+	Slots, SketchWords, HistoryWords, HistoryHashes int
+	Probation, Main                                 int // ring bytes
+	Entries                                         int // expected at AvgPayload
+}
+
+// PlanLayout returns how Init divides size bytes for o: enough index slots
+// for rings full of AvgPayload entries at the maximum load, the policy's
+// memory for that many entries, and the rest for the rings.
+func PlanLayout(size int, o Options) Layout {
+	perEntry := HeaderSize + max(o.AvgPayload, 1) + slotSize*loadDen/loadNum
+	if o.Policy == evict.LRUK {
+		perEntry += evict.LRUKBytesPerEntry
+	}
+	var l Layout
+	l.Entries = size / perEntry
+	l.Slots = max(l.Entries*loadDen/loadNum, minSlots)
+	if o.Policy == evict.LRUK {
+		l.SketchWords, l.HistoryWords, l.HistoryHashes = evict.LRUKMemory(l.Entries)
+		// The sketch's floor is for shards of some size; in tiny ones it
+		// may take an eighth of the memory at most.
+		l.SketchWords = min(l.SketchWords, max(size/64, 8))
+	}
+	ring := int(min(int64(size-slotSize*(l.Slots+l.SketchWords+l.HistoryWords)), maxRingSize))
+	if o.Policy == evict.LRUK {
+		l.Probation = ring / probationShare
+	}
+	l.Main = ring - l.Probation
+	return l
+}
+
+// split is where main's offsets start in the offsets slots store:
+// probation's records are at [0, split), main's at split and above.
+func (s *Shard) split() int { return s.rings[probation].Size() }
+
+// bytes returns n bytes of the record at global offset g.
+func (s *Shard) bytes(g, n int) []byte {
+	if g < s.split() {
+		return s.rings[probation].Bytes(g, n)
+	}
+	return s.rings[mainRing].Bytes(g-s.split(), n)
+}
+
+func (s *Shard) ringOf(g int) int {
+	if g < s.split() {
+		return probation
+	}
+	return mainRing
+}
+
+func (s *Shard) base(r int) int {
+	if r == probation {
+		return 0
+	}
+	return s.split()
+}

@@ -1,0 +1,242 @@
+package shard
+
+import "github.com/ringcache/ringcache/evict"
+
+// The window: how the boundary between probation and main moves toward
+// the hill climber's target, in whatever state the two rings are.
+
+const (
+	// Under LRU-K the climber moves probation's size in steps of
+	// 1/resizeSteps of the ring bytes.
+	resizeSteps = 64
+	// Probation's size stays between these shares of the ring bytes.
+	minProbPercent, maxProbPercent = 1, 50
+)
+
+// probBounds returns the least and the most bytes probation may have.
+func (s *Shard) probBounds() (lo, hi int) {
+	n := int64(len(s.ringMem))
+	return int(n * minProbPercent / 100), int(n * maxProbPercent / 100)
+}
+
+// sizeProbation sets probation's entry limit in proportion to its bytes.
+func (s *Shard) sizeProbation() { s.maxProb = s.probEntries(s.split()) }
+
+// probEntries is probation's share of the index when it has size bytes.
+func (s *Shard) probEntries(size int) int {
+	return max(s.maxLive*size/max(len(s.ringMem), 1), 1)
+}
+
+// resize moves the boundary between probation and main one step toward
+// the climber's target, if the rings are in states that allow it.
+//
+// Probation grows into main's start. When main is not wrapped its oldest
+// entries lie there: those in the way are reclaimed as eviction would
+// (the CLOCK spares hot ones; if that wraps main, growth waits). When it
+// is wrapped, the entries there are the oldest of its wrapped part, and
+// probation adopts them in place as its newest (Caffeine, growing its
+// window, likewise moves main's oldest entries into it): they face
+// admission again when probation settles them, and hot ones come back.
+//
+// Probation shrinks at its end, and main takes the bytes at its start
+// (behind a dead filler record when main is wrapped), or, when both are
+// wrapped, the oldest records in them too (handOverEnd).
+func (s *Shard) resize(now int64) {
+	cur := s.split()
+	m, p := &s.rings[mainRing], &s.rings[probation]
+	switch {
+	case s.targetProb > cur:
+		step := min(s.targetProb-cur, s.resizeStep)
+		if !m.CanGrowStart() {
+			if !s.adoptMainStart(step) {
+				return
+			}
+			break
+		}
+		for m.CanGrowStart() {
+			off, ok := m.Head()
+			if !ok || off >= step {
+				break
+			}
+			s.evictMainHead(now)
+		}
+		if m.ShrinkStart(step) {
+			p.GrowEnd(step)
+		}
+	case s.targetProb < cur:
+		// A filler needs a header's room; the target need not be exact.
+		step := min(cur-s.targetProb, s.resizeStep)
+		if step < HeaderSize {
+			return
+		}
+		// freed: probation gave up the bytes empty, and main takes them
+		// as free space (or, wrapped, behind a filler).
+		freed := p.ShrinkEnd(step)
+		if !freed && !s.handOverEnd(step) {
+			// Records lie in the bytes to give up and main cannot take
+			// them. In a wrapped probation they are its oldest: once the
+			// head reaches into those bytes (only records in the way
+			// remain before the end), settle them, as a smaller window
+			// would have. Settling more would empty the window each time
+			// it shrinks (OLTP lost 1 to 2 points that way), so wait for
+			// that, but no longer than a probation's worth of writes.
+			// While the newest records sit there, wait.
+			off, ok := p.Head()
+			if !ok || p.CanGrowStart() {
+				return
+			}
+			headEnd := off + recordSize(p.Bytes(off, HeaderSize))
+			if s.shrinkWaits++; headEnd <= cur-step && s.shrinkWaits <= s.maxProb {
+				return
+			}
+			for !p.CanGrowStart() {
+				s.reclaimHead(probation, now)
+			}
+			if freed = p.ShrinkEnd(step); !freed {
+				return
+			}
+		}
+		if freed && m.GrowStart(s.ringMem[cur-step:], step) {
+			s.writeFillers(s.ringMem[cur-step : cur])
+		}
+		s.shrinkWaits = 0
+	default:
+		return
+	}
+	s.sizeProbation()
+	// A shrunk probation may hold more entries than its new share: settle
+	// the oldest, as a smaller window would have.
+	for s.probLive > s.maxProb {
+		s.reclaimHead(probation, now)
+	}
+}
+
+// adoptMainStart moves the boundary at least step bytes into a wrapped
+// main, whose records there become probation's newest, in place. It
+// reports false, changing nothing, when main's wrapped part is shorter
+// than step, when probation cannot take records at its end now, or when
+// the entries there would overfill probation's share of the index.
+func (s *Shard) adoptMainStart(step int) bool {
+	m, p := &s.rings[mainRing], &s.rings[probation]
+	at, gap, ok := p.EndGap()
+	if !ok || (gap > 0 && gap < HeaderSize) {
+		return false
+	}
+	// Adopt no more entries than probation's share of the index allows at
+	// its new size: settling the excess at once would empty the window
+	// where the index, not the bytes, bounds the shard.
+	n, adopted := 0, 0
+	for n < step && n < m.Tail() {
+		hd := readHeader(m.Bytes(n, HeaderSize))
+		live := 0
+		if hd.flags&flagDead == 0 {
+			live = 1
+		}
+		if s.probLive+adopted+live > s.probEntries(s.split()+n+hd.size()) {
+			break
+		}
+		adopted += live
+		n += hd.size()
+	}
+	if n < step {
+		return false
+	}
+	m.DropStart(n)
+	p.AdoptEnd(n)
+	s.writeFillers(s.ringMem[at : at+gap])
+	s.probLive += adopted
+	return true
+}
+
+// handOverEnd shrinks a wrapped probation by at least step bytes while
+// main is wrapped too, handing main the records in the bytes it gives up,
+// in place: probation's oldest, where main's head reaches them right after
+// its current lap, so they face its CLOCK soon, read ones are spared and
+// the rest go. Caffeine likewise moves its window's oldest entries into
+// main's probation segment when the window shrinks. Settling them instead
+// rejected most at once, and main could use their bytes only after its
+// next lap (behind a filler), so the shard held fewer entries than it
+// could (TestProbationShrinkKeepsTheShardFull). handOverEnd reports false,
+// changing nothing, when the rings are not both wrapped, when the records
+// to hand over would take probation under its floor, or when the padding
+// at probation's end cannot be covered.
+func (s *Shard) handOverEnd(step int) bool {
+	m, p := &s.rings[mainRing], &s.rings[probation]
+	head, ok := p.Head()
+	if !ok || p.CanGrowStart() || m.CanGrowStart() {
+		return false
+	}
+	cur, padAt := s.split(), p.Size()-p.Padding()
+	// The records from x on reach into the last step bytes.
+	x := head
+	for x < padAt {
+		n := recordSize(p.Bytes(x, HeaderSize))
+		if x+n > cur-step {
+			break
+		}
+		x += n
+	}
+	if lo, _ := s.probBounds(); x == padAt || x < lo {
+		// Only padding lies there (ShrinkEnd failed on the rest), or the
+		// records reaching into the bytes would take probation under its
+		// floor.
+		return false
+	}
+	live, last := 0, x
+	for off := x; off < padAt; {
+		hd := readHeader(p.Bytes(off, HeaderSize))
+		if hd.flags&flagDead == 0 {
+			live++
+		}
+		last, off = off, off+hd.size()
+	}
+	// Padding too short for a filler goes to the last record as slack.
+	pad := cur - padAt
+	lastHd := readHeader(p.Bytes(last, HeaderSize))
+	fold := pad > 0 && pad < HeaderSize
+	if fold && lastHd.slack+pad > maxSlack {
+		return false
+	}
+	if !p.DropEnd(cur - x) {
+		return false
+	}
+	m.GrowStart(s.ringMem[x:], cur-x)
+	switch {
+	case fold:
+		lastHd.slack += pad
+		writeHeader(s.ringMem[last:last+HeaderSize], lastHd)
+		if lastHd.flags&flagDead == 0 {
+			s.liveBytes += pad
+		}
+	case pad > 0:
+		s.writeFillers(s.ringMem[padAt:cur])
+	}
+	s.probLive -= live
+	s.stats.Promotions += uint64(live)
+	return true
+}
+
+// writeFillers covers b, which a ring counts as used, with dead records
+// no larger than any record Set accepts. b is empty or at least a header
+// long.
+func (s *Shard) writeFillers(b []byte) {
+	for len(b) > 0 {
+		n := min(len(b), s.maxRecord)
+		if rest := len(b) - n; rest > 0 && rest < HeaderSize {
+			n -= HeaderSize - rest
+		}
+		writeHeader(b[:HeaderSize], entryHeader{valLen: n - HeaderSize, flags: flagDead})
+		b = b[n:]
+	}
+}
+
+// climb feeds a read to the window climber and moves the target.
+func (s *Shard) climb(hit bool) {
+	if s.policy.Kind() != evict.LRUK {
+		return
+	}
+	if d := s.climber.Sample(hit); d != 0 {
+		lo, hi := s.probBounds()
+		s.targetProb = min(max(s.targetProb+d, lo), hi)
+	}
+}
