@@ -7,6 +7,9 @@ import (
 	"github.com/ringcache/ringcache/ttl"
 )
 
+// The entry header codec: the one place that knows where each field of a
+// record's 12-byte header lies (see the package doc for the layout).
+
 // HeaderSize is the size of an entry header in the ring.
 const HeaderSize = 12
 

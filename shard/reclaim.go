@@ -1,8 +1,6 @@
 package shard
 
-import (
-	"github.com/ringcache/ringcache/ttl"
-)
+import "github.com/ringcache/ringcache/ttl"
 
 // Reclaiming ring heads: making room for a write by dropping dead and
 // expired records, settling probation's oldest entry, and evicting or

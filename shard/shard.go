@@ -11,6 +11,9 @@ import (
 	"github.com/ringcache/ringcache/ttl"
 )
 
+// The Shard type and the operations the cache calls, each under the
+// shard's lock.
+
 // Errors a shard returns. The root package re-exports them, so errors.Is
 // works against either name.
 var (
@@ -37,39 +40,6 @@ type Options struct {
 	// entries the shard can index. Small values are for tests and fuzzing: they keep
 	// the boundary between the rings moving.
 	ClimbPeriod int
-}
-
-// Stats are a shard's counters. Counters only grow; Entries and BytesUsed
-// describe the present.
-type Stats struct {
-	Hits, Misses, Sets, Deletes, Overwrites, Evictions, Expirations uint64
-	// Admissions counts new keys stored; Promotions, entries moved from
-	// probation to main; Rejections, probation entries dropped because
-	// main's victim was worth more or they had not earned main (these are
-	// counted in Evictions too).
-	Admissions, Promotions, Rejections uint64
-	// Entries counts indexed entries, including expired ones no operation
-	// has reclaimed yet (they are never returned).
-	Entries uint64
-	// BytesUsed is what the indexed entries take: header, key, value,
-	// slack and their index slot.
-	BytesUsed uint64
-}
-
-// Add adds o's fields to s.
-func (s *Stats) Add(o Stats) {
-	s.Hits += o.Hits
-	s.Misses += o.Misses
-	s.Sets += o.Sets
-	s.Deletes += o.Deletes
-	s.Overwrites += o.Overwrites
-	s.Evictions += o.Evictions
-	s.Expirations += o.Expirations
-	s.Admissions += o.Admissions
-	s.Promotions += o.Promotions
-	s.Rejections += o.Rejections
-	s.Entries += o.Entries
-	s.BytesUsed += o.BytesUsed
 }
 
 // Shard is one partition of the cache. Its methods are safe for concurrent
@@ -419,23 +389,6 @@ func (s *Shard) lookup(h uint64, key []byte, now int64) (int, entryHeader, bool)
 		return 0, entryHeader{}, false
 	}
 	return g, hd, true
-}
-
-// Len returns the number of indexed entries (see Stats.Entries).
-func (s *Shard) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.live
-}
-
-// Stats returns a copy of the shard's counters.
-func (s *Shard) Stats() Stats {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.stats
-	st.Entries = uint64(s.live)
-	st.BytesUsed = uint64(s.liveBytes + s.live*slotSize)
-	return st
 }
 
 // Clear drops every entry and the policy's history. Counters are kept.
