@@ -2,6 +2,7 @@ package ringcache
 
 import (
 	"fmt"
+	"math/bits"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -56,7 +57,7 @@ func New(cfg Config) (*Cache, error) {
 	}
 	c := &Cache{
 		shards:     make([]paddedShard, l.shards),
-		shift:      uint(64 - bitsFor(l.shards)),
+		shift:      uint(64 - (bits.Len(uint(l.shards)) - 1)), // shards is a power of two
 		hasher:     l.shard.Hasher,
 		clock:      cfg.Clock,
 		defaultTTL: cfg.DefaultTTL,
@@ -86,14 +87,6 @@ func New(cfg Config) (*Cache, error) {
 	}
 	c.loading.init(&cfg)
 	return c, nil
-}
-
-func bitsFor(n int) int {
-	b := 0
-	for 1<<b < n {
-		b++
-	}
-	return b
 }
 
 func (c *Cache) shardFor(h uint64) *shard.Shard { return &c.shards[h>>c.shift].Shard }
@@ -207,15 +200,14 @@ func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
 }
 
 // appendValue appends what a plain read of a stored value returns, and
-// reports whether there is anything: a frame may hold a tombstone or a
-// value past its freshness (kept only for stale-if-error).
+// reports whether there is anything (see served).
 func (c *Cache) appendValue(dst, v []byte, framed bool, now int64) ([]byte, bool) {
-	if !framed {
-		return append(dst, v...), true
-	}
-	f, payload := readFrame(v)
-	if !f.servable(now) {
+	f, payload, ok := served(v, framed, now)
+	switch {
+	case !ok:
 		return dst, false
+	case f.codec == NoCompression:
+		return append(dst, payload...), true
 	}
 	out, err := c.codecs.appendPayload(dst, f, payload)
 	return out, err == nil
@@ -230,14 +222,8 @@ func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	ok, _ := c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
-		if !framed {
-			if fn != nil {
-				fn(v)
-			}
-			return true
-		}
-		f, payload := readFrame(v)
-		if !f.servable(now) {
+		f, payload, ok := served(v, framed, now)
+		if !ok {
 			return false
 		}
 		if f.codec == NoCompression {
@@ -264,11 +250,8 @@ func (c *Cache) Has(key []byte) bool {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	return c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool {
-		if !framed {
-			return true
-		}
-		f, _ := readFrame(v)
-		return f.servable(now)
+		_, _, ok := served(v, framed, now)
+		return ok
 	})
 }
 
@@ -280,11 +263,8 @@ func (c *Cache) Delete(key []byte) bool {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	return c.shardFor(h).Delete(h, key, now, func(v []byte, framed bool) bool {
-		if !framed {
-			return true
-		}
-		f, _ := readFrame(v)
-		return f.servable(now)
+		_, _, ok := served(v, framed, now)
+		return ok
 	})
 }
 
@@ -296,11 +276,11 @@ func (c *Cache) TTL(key []byte) (time.Duration, bool) {
 	now := c.clock.Now()
 	var left time.Duration
 	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, expiry int64) bool {
+		f, _, ok := served(v, framed, now)
+		if !ok {
+			return false
+		}
 		if framed {
-			f, _ := readFrame(v)
-			if !f.servable(now) {
-				return false
-			}
 			expiry = f.fresh
 		}
 		left = ttl.Remaining(expiry, now)
@@ -321,12 +301,11 @@ func (c *Cache) Touch(key []byte, d time.Duration) bool {
 	now := c.clock.Now()
 	fresh := ttl.Stamp(now, d)
 	return c.shardFor(h).Update(h, key, now, func(v []byte, framed bool, _ int64) (int64, bool) {
-		if !framed {
-			return fresh, true
-		}
-		f, _ := readFrame(v)
-		if !f.servable(now) {
+		switch _, _, ok := served(v, framed, now); {
+		case !ok:
 			return 0, false
+		case !framed:
+			return fresh, true
 		}
 		ttl.PutStamp(v[1:], fresh)
 		return c.loading.engineExpiry(fresh), true

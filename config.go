@@ -142,13 +142,20 @@ type Config struct {
 }
 
 // Policy names an eviction and admission policy.
-type Policy = evict.Kind
+type Policy uint8
 
 // Policies.
 const (
-	LRUK = evict.LRUK
-	FIFO = evict.FIFO
+	// LRUK admits new keys to main only by their K-th recent read, or by
+	// being read more often than main's victim (the default).
+	LRUK Policy = Policy(evict.LRUK)
+	// FIFO keeps one ring in write order and spares entries read since
+	// the hand last passed them (second chance): for comparison.
+	FIFO Policy = Policy(evict.FIFO)
 )
+
+// String returns "LRUK" or "FIFO".
+func (p Policy) String() string { return evict.Kind(p).String() }
 
 // DefaultK is the K of LRUK when Config.K is zero.
 const DefaultK = 2
@@ -204,7 +211,7 @@ func (cfg *Config) layout() (layout, error) {
 		return layout{}, fmt.Errorf("%w: K %d, want 0 (default) to 15", ErrInvalidConfig, cfg.K)
 	}
 	l := layout{shards: cfg.Shards, shard: shard.Options{
-		AvgPayload: cfg.AvgEntrySize, Policy: cfg.Policy, K: cfg.K, Hasher: keyhash.New(cfg.Seed),
+		AvgPayload: cfg.AvgEntrySize, Policy: evict.Kind(cfg.Policy), K: cfg.K, Hasher: keyhash.New(cfg.Seed),
 	}}
 	if l.shard.AvgPayload == 0 {
 		l.shard.AvgPayload = DefaultAvgEntrySize

@@ -2,6 +2,7 @@ package ringcache
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/klauspost/compress/s2"
@@ -47,6 +48,18 @@ func readFrame(b []byte) (frame, []byte) {
 		fresh: ttl.ReadStamp(b[1:]),
 		born:  ttl.ReadStamp(b[1+ttl.StampSize:]),
 	}, b[frameSize:]
+}
+
+// served is what a plain read finds in a stored value: its frame (the zero
+// frame, a plain uncompressed value, for one stored without), its payload,
+// and whether a plain read serves it at all: a tombstone or a value past
+// its freshness (kept only for stale-if-error) it does not.
+func served(v []byte, framed bool, now int64) (frame, []byte, bool) {
+	if !framed {
+		return frame{}, v, true
+	}
+	f, payload := readFrame(v)
+	return f, payload, f.servable(now)
 }
 
 // servable reports whether a framed value answers plain reads at now.
@@ -152,7 +165,7 @@ func (c *codecs) appendPayload(dst []byte, f frame, payload []byte) ([]byte, err
 		if err != nil {
 			return dst, err
 		}
-		dst = grow(dst, n)
+		dst = slices.Grow(dst, n)
 		out, err := s2.Decode(dst[len(dst):len(dst)+n], payload)
 		return dst[:len(dst)+len(out)], err
 	case Zstd:
@@ -162,13 +175,4 @@ func (c *codecs) appendPayload(dst []byte, f frame, payload []byte) ([]byte, err
 		return c.zdec.DecodeAll(payload, dst)
 	}
 	return dst, fmt.Errorf("ringcache: unknown codec %d", f.codec)
-}
-
-func grow(b []byte, n int) []byte {
-	if cap(b)-len(b) >= n {
-		return b
-	}
-	nb := make([]byte, len(b), len(b)+n)
-	copy(nb, b)
-	return nb
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringcache/ringcache"
+	"github.com/ringcache/ringcache/evict"
 	"github.com/ringcache/ringcache/shard"
 )
 
@@ -16,7 +17,7 @@ import (
 // home slot of a one-shard cache of the given capacity: what anyone can
 // compute offline against a cache that hashes keys without a secret.
 func craftedKeys(capacity, n int) [][]byte {
-	slots := shard.PlanLayout(capacity, shard.Options{AvgPayload: ringcache.DefaultAvgEntrySize, Policy: ringcache.LRUK}).Slots
+	slots := shard.PlanLayout(capacity, shard.Options{AvgPayload: ringcache.DefaultAvgEntrySize, Policy: evict.LRUK}).Slots
 	var keys [][]byte
 	for i := uint64(0); len(keys) < n; i++ {
 		k := binary.LittleEndian.AppendUint64(make([]byte, 0, 8), i)

@@ -24,11 +24,20 @@ import (
 type LoadFunc func(ctx context.Context, key []byte) (value []byte, ttl time.Duration, err error)
 
 // AdaptiveTTL makes the TTL of loaded entries follow the key's access
-// history: Min for keys not read recently, Max for keys read ttl.HotReads
+// history: Min for keys not read recently, Max for keys read HotReads
 // (8) or more times recently, linear in between. It replaces the TTL the
 // loader returns. The zero value is off; when Max is set, Min must be
 // above zero (New returns ErrInvalidTTL otherwise).
-type AdaptiveTTL = ttl.Adaptive
+type AdaptiveTTL struct {
+	// Min is the TTL of a key not read recently: above zero.
+	Min time.Duration
+	// Max is the TTL of a key read HotReads times or more recently; zero
+	// turns AdaptiveTTL off.
+	Max time.Duration
+}
+
+// HotReads is the number of recent reads at which AdaptiveTTL gives Max.
+const HotReads = ttl.HotReads
 
 // DefaultRefreshWorkers is Config.RefreshWorkers when zero.
 const DefaultRefreshWorkers = 4
@@ -74,7 +83,7 @@ type flightKey struct {
 
 func (l *loading) init(cfg *Config) {
 	l.negativeTTL, l.errorTTL, l.staleGrace = cfg.NegativeTTL, cfg.ErrorTTL, cfg.StaleGrace
-	l.refreshAhead, l.adaptive = cfg.RefreshAhead, cfg.AdaptiveTTL
+	l.refreshAhead, l.adaptive = cfg.RefreshAhead, ttl.Adaptive(cfg.AdaptiveTTL)
 	l.refreshTimeout = cfg.RefreshTimeout
 	if l.refreshTimeout == 0 {
 		l.refreshTimeout = DefaultRefreshTimeout

@@ -14,4 +14,7 @@
 // one padding run exists at a time, so the ring tracks it in a field instead
 // of writing markers into the data. The ring knows record sizes only when its
 // owner tells it; it never parses the bytes it holds.
+//
+// It is an engine part of ringcache: its API is what the shard needs and
+// follows the root package, not a stable API of its own.
 package arena

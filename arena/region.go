@@ -31,8 +31,6 @@ func NewRegion(size int) (*Region, error) {
 // Bytes returns the whole region; nil after Free.
 func (r *Region) Bytes() []byte { return r.buf }
 
-// Mapped reports whether the region lives outside the Go heap.
-func (r *Region) Mapped() bool { return r.mapped }
 
 // Free returns the memory to the operating system. It is safe to call more
 // than once.

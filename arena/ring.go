@@ -29,9 +29,6 @@ func NewRing(buf []byte) Ring {
 // Size returns the ring's capacity in bytes.
 func (r *Ring) Size() int { return len(r.buf) }
 
-// Used returns the bytes held between head and tail, padding included.
-func (r *Ring) Used() int { return r.used }
-
 // Padding returns the bytes currently lost to the padding run.
 func (r *Ring) Padding() int { return len(r.buf) - r.padAt }
 

@@ -58,12 +58,12 @@ func TestRingAllocWrapsWithPadding(t *testing.T) {
 	// first record is reclaimed to make room at zero.
 	require.Equal(t, 0, m.put(t, 30))
 	require.Equal(t, 20, m.r.Padding())
-	require.Equal(t, 40+20+30, m.r.Used(), "second record, padding, third record")
+	require.Equal(t, 40+20+30, m.r.used, "second record, padding, third record")
 	m.check(t)
 	// Reclaiming the record before the padding skips the padding too.
 	m.reclaim()
 	require.Equal(t, 0, m.r.Padding())
-	require.Equal(t, 30, m.r.Used())
+	require.Equal(t, 30, m.r.used)
 	m.check(t)
 }
 
@@ -72,7 +72,7 @@ func TestRingFullAndEmpty(t *testing.T) {
 	for range 4 {
 		m.put(t, 16)
 	}
-	require.Equal(t, 64, m.r.Used())
+	require.Equal(t, 64, m.r.used)
 	_, ok := m.r.Alloc(1)
 	require.False(t, ok, "a full ring must refuse")
 	m.check(t)
@@ -143,7 +143,7 @@ func TestRegionMapsZeroedMemory(t *testing.T) {
 	r, err := NewRegion(1 << 20)
 	require.NoError(t, err)
 	if runtime.GOOS == "linux" {
-		require.True(t, r.Mapped(), "on Linux the region must live outside the Go heap")
+		require.True(t, r.mapped, "on Linux the region must live outside the Go heap")
 	}
 	b := r.Bytes()
 	require.Len(t, b, 1<<20)

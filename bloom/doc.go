@@ -13,4 +13,8 @@
 // [Rotating] keeps two generations to answer "seen recently": keys are
 // added to the current generation, looked up in both, and when the current
 // one has taken its share the older one is cleared and becomes current.
+//
+// It is an engine part of ringcache: a Filter is what Config.Guard takes,
+// and the rotating form is the admission policy's history; the API
+// follows the root package, not a stable API of its own.
 package bloom

@@ -76,6 +76,3 @@ func (r *Rotating) Reset() {
 	r.gens[1].Reset()
 	r.adds.Store(0)
 }
-
-// Bytes returns the memory of both generations.
-func (r *Rotating) Bytes() int { return r.gens[0].Bytes() + r.gens[1].Bytes() }

@@ -4,4 +4,7 @@
 // two bits of metadata in each entry's header and, for LRU-K, a count-min
 // sketch and a rotating Bloom filter in memory the shard provides: no I/O,
 // no heap object per entry, no locks (the shard calls them under its own).
+//
+// It is an engine part of ringcache: its API is what the shard needs and
+// follows the root package, not a stable API of its own.
 package evict

@@ -31,4 +31,8 @@
 // indexed by exactly one slot, every slot points at the start of a live
 // entry whose key hashes to the slot's tag, and dead entries are never
 // indexed.
+//
+// It is an engine part of ringcache: its API is what the root package and
+// the fuzzers need and follows the root package, not a stable API of its
+// own.
 package shard

@@ -10,6 +10,7 @@
 //   - a panic in the function reaches every waiter as a *PanicError with
 //     the value and stack, and re-panics in no goroutine; runtime.Goexit
 //     reaches them as ErrGoexit; either way the key is released;
-//   - Forget lets the next caller start afresh while the current call
-//     finishes for those already waiting.
+//
+// It is an engine part of ringcache, used by GetOrLoad: its API follows
+// the root package, not a stable API of its own.
 package singleflight

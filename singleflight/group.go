@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 )
 
 // ErrGoexit is returned to waiters when the function called
@@ -32,9 +31,8 @@ func (p *PanicError) Unwrap() error {
 // Group deduplicates calls per key. The zero value is ready to use; a Group
 // must not be copied after first use.
 type Group[K comparable, V any] struct {
-	mu     sync.Mutex
-	calls  map[K]*call[V]
-	shared atomic.Uint64
+	mu    sync.Mutex
+	calls map[K]*call[V]
 }
 
 type call[V any] struct {
@@ -82,9 +80,6 @@ func (g *Group[K, V]) Do(ctx context.Context, key K, fn func(context.Context) (V
 		c.waiters--
 		shared = c.dups > 0
 		g.mu.Unlock()
-		if inFlight {
-			g.shared.Add(1)
-		}
 		return c.val, shared, c.err
 	case <-ctx.Done():
 		g.mu.Lock()
@@ -126,18 +121,6 @@ func (g *Group[K, V]) run(key K, c *call[V], ctx context.Context, fn func(contex
 	c.val, c.err = fn(ctx)
 	returned = true
 }
-
-// Forget makes the next Do for key start a new call even if one is in
-// flight; callers already waiting still get the current call's result.
-func (g *Group[K, V]) Forget(key K) {
-	g.mu.Lock()
-	delete(g.calls, key)
-	g.mu.Unlock()
-}
-
-// Shared returns how many Do calls have returned a result computed for
-// another caller.
-func (g *Group[K, V]) Shared() uint64 { return g.shared.Load() }
 
 // InFlight reports whether a call for key is running.
 func (g *Group[K, V]) InFlight(key K) bool {

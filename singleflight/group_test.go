@@ -66,7 +66,6 @@ func TestConcurrentCallersShareOneCall(t *testing.T) {
 	}
 	require.Equal(t, int32(1), calls.Load())
 	require.Equal(t, int32(n), sharedCount.Load(), "every caller got a shared result")
-	require.Equal(t, uint64(n-1), g.Shared())
 	require.False(t, g.InFlight("k"))
 }
 
@@ -198,22 +197,6 @@ func TestGoexitReleasesTheKey(t *testing.T) {
 	})
 	require.ErrorIs(t, err, ErrGoexit)
 	require.False(t, g.InFlight("k"))
-}
-
-func TestForgetStartsAFreshCall(t *testing.T) {
-	var g Group[string, string]
-	var calls atomic.Int32
-	release := make(chan struct{})
-	first := make(chan string, 1)
-	go func() { v, _, _ := g.Do(context.Background(), "k", blocking(&calls, release, "old")); first <- v }()
-	waitWaiters(t, &g, "k", 1)
-	g.Forget("k")
-	v, shared, err := g.Do(context.Background(), "k", func(context.Context) (string, error) { return "new", nil })
-	require.NoError(t, err)
-	require.False(t, shared)
-	require.Equal(t, "new", v)
-	close(release)
-	require.Equal(t, "old", <-first, "callers already waiting keep the old call's result")
 }
 
 func TestNilFunction(t *testing.T) {
