@@ -31,7 +31,6 @@ func NewRegion(size int) (*Region, error) {
 // Bytes returns the whole region; nil after Free.
 func (r *Region) Bytes() []byte { return r.buf }
 
-
 // Free returns the memory to the operating system. It is safe to call more
 // than once.
 func (r *Region) Free() error {

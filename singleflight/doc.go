@@ -9,7 +9,7 @@
 //     when every waiter has gone;
 //   - a panic in the function reaches every waiter as a *PanicError with
 //     the value and stack, and re-panics in no goroutine; runtime.Goexit
-//     reaches them as ErrGoexit; either way the key is released;
+//     reaches them as ErrGoexit; either way the key is released.
 //
 // It is an engine part of ringcache, used by GetOrLoad: its API follows
 // the root package, not a stable API of its own.
