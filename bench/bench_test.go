@@ -48,7 +48,7 @@ func TestParseLIRS(t *testing.T) {
 }
 
 func TestEveryAdapterReturnsWhatWasSet(t *testing.T) {
-	for _, c := range contenders {
+	for _, c := range contendersWith(defaultRingcache) {
 		t.Run(c.name, func(t *testing.T) {
 			cache, err := buildHolding(c, 1000, 40)
 			require.NoError(t, err)
@@ -75,7 +75,7 @@ func TestEveryAdapterReturnsWhatWasSet(t *testing.T) {
 }
 
 func TestCalibrationHoldsTheAskedEntries(t *testing.T) {
-	c, _ := contenderNamed("ringcache")
+	c, _ := contenderNamed(contendersWith(defaultRingcache), "ringcache")
 	budget, err := calibrate(c, 1000, 40)
 	require.NoError(t, err)
 	cache, err := c.bytesFor(40)(budget)
@@ -89,7 +89,7 @@ func TestCalibrationHoldsTheAskedEntries(t *testing.T) {
 	require.GreaterOrEqual(t, cache.Len(), 1000)
 	require.LessOrEqual(t, cache.Len(), 1050)
 
-	fc, _ := contenderNamed("fastcache")
+	fc, _ := contenderNamed(contendersWith(defaultRingcache), "fastcache")
 	_, err = calibrate(fc, 1000, 40)
 	require.ErrorIs(t, err, errTooSmall, "fastcache's 32 MiB floor holds far more than 1000 entries")
 }
@@ -107,7 +107,7 @@ func TestReplayHoldsCachesToTheirCapacity(t *testing.T) {
 	}
 	value := make([]byte, replayValueLen)
 	for _, name := range []string{"ringcache", "otter", "theine", "golang-lru"} {
-		c, _ := contenderNamed(name)
+		c, _ := contenderNamed(contendersWith(defaultRingcache), name)
 		cache, err := c.build(capacity, 8+replayValueLen)
 		require.NoError(t, err, name)
 		ratio, held := replay(cache, requests, value, true)
@@ -119,7 +119,7 @@ func TestReplayHoldsCachesToTheirCapacity(t *testing.T) {
 }
 
 func TestHammerCountsOperations(t *testing.T) {
-	c, _ := contenderNamed("ringcache")
+	c, _ := contenderNamed(contendersWith(defaultRingcache), "ringcache")
 	cache, err := buildHolding(c, 1000, 144)
 	require.NoError(t, err)
 	defer cache.Close()
@@ -130,7 +130,7 @@ func TestHammerCountsOperations(t *testing.T) {
 }
 
 func TestTheGCHarnessAllocatesNothingPerOperationForByteCaches(t *testing.T) {
-	c, _ := contenderNamed("ringcache")
+	c, _ := contenderNamed(contendersWith(defaultRingcache), "ringcache")
 	cache, err := buildHolding(c, 1000, 144)
 	require.NoError(t, err)
 	defer cache.Close()

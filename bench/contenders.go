@@ -69,19 +69,22 @@ func (c contender) bytesFor(entrySize int) func(budget int64) (cache, error) {
 
 var errTooSmall = errors.New("cannot be made that small")
 
-var contenders = []contender{
-	{name: "ringcache", byteCache: true, minBytes: ringcache.MinCapacity, byBytes: newRingcache, sized: newRingcacheSized},
-	{name: "freecache", byteCache: true, minBytes: 512 << 10, byBytes: newFreecache},
-	{name: "fastcache", byteCache: true, minBytes: 32 << 20, byBytes: newFastcache},
-	{name: "bigcache", byteCache: true, minBytes: 1 << 20, byBytes: newBigcache},
-	{name: "ristretto", byCount: newRistrettoCount, byBytes: newRistrettoBytes},
-	{name: "otter", byCount: newOtterCount, byBytes: newOtterBytes},
-	{name: "theine", byCount: newTheineCount, byBytes: newTheineBytes},
-	{name: "golang-lru", byCount: newLRU, byBytes: nil},
+// contendersWith returns every contender, ringcache configured by rc.
+func contendersWith(rc ringcacheOptions) []contender {
+	return []contender{
+		{name: "ringcache", byteCache: true, minBytes: ringcache.MinCapacity, byBytes: rc.byBytes, sized: rc.sized},
+		{name: "freecache", byteCache: true, minBytes: 512 << 10, byBytes: newFreecache},
+		{name: "fastcache", byteCache: true, minBytes: 32 << 20, byBytes: newFastcache},
+		{name: "bigcache", byteCache: true, minBytes: 1 << 20, byBytes: newBigcache},
+		{name: "ristretto", byCount: newRistrettoCount, byBytes: newRistrettoBytes},
+		{name: "otter", byCount: newOtterCount, byBytes: newOtterBytes},
+		{name: "theine", byCount: newTheineCount, byBytes: newTheineBytes},
+		{name: "golang-lru", byCount: newLRU, byBytes: nil},
+	}
 }
 
-func contenderNamed(name string) (contender, bool) {
-	for _, c := range contenders {
+func contenderNamed(list []contender, name string) (contender, bool) {
+	for _, c := range list {
 		if c.name == name {
 			return c, true
 		}
@@ -92,28 +95,31 @@ func contenderNamed(name string) (contender, bool) {
 // ringcache: Get appends into dst with no allocation.
 type ringAdapter struct{ c *ringcache.Cache }
 
-func newRingcache(budget int64) (cache, error) { return newRingcacheSized(budget, 0) }
-
-// ringcacheOptions are set from the command line: Config.K, and whether
-// newRingcacheSized passes the entry size on.
-var ringcacheOptions = struct {
+// ringcacheOptions are what the command line sets of ringcache's Config:
+// K, and whether sized passes the entry size on.
+type ringcacheOptions struct {
 	k        int
 	sizeHint bool
-}{sizeHint: true}
+}
 
-// newRingcacheSized passes the entry size as Config.AvgEntrySize, which
-// splits the memory between index and rings (0: the default, 128).
-func newRingcacheSized(budget int64, entrySize int) (cache, error) {
+// defaultRingcache is ringcacheOptions as the flags default them.
+var defaultRingcache = ringcacheOptions{sizeHint: true}
+
+func (rc ringcacheOptions) byBytes(budget int64) (cache, error) { return rc.sized(budget, 0) }
+
+// sized passes the entry size as Config.AvgEntrySize, which splits the
+// memory between index and rings (0: the default, 128).
+func (rc ringcacheOptions) sized(budget int64, entrySize int) (cache, error) {
 	if budget < ringcache.MinCapacity {
 		return nil, errTooSmall
 	}
-	if !ringcacheOptions.sizeHint {
+	if !rc.sizeHint {
 		entrySize = 0
 	}
 	// A fixed Seed makes ringcache's layout, and so its hit ratios, the
 	// same in every run. It hashes with seeded xxhash64; the default
 	// (Seed 0) hashes with maphash, a few ns faster per operation.
-	c, err := ringcache.New(ringcache.Config{Capacity: budget, AvgEntrySize: entrySize, K: ringcacheOptions.k, Seed: 1})
+	c, err := ringcache.New(ringcache.Config{Capacity: budget, AvgEntrySize: entrySize, K: rc.k, Seed: 1})
 	return ringAdapter{c}, err
 }
 func (a ringAdapter) Get(dst []byte, k *key) ([]byte, bool) { return a.c.Get(dst, k.b) }

@@ -91,7 +91,6 @@ func run() error {
 		stampedeRounds: 20, stampedeCallers: 1000, settle: *settleFlag,
 		bounds: *bounds,
 	}
-	ringcacheOptions.k, ringcacheOptions.sizeHint = *rcK, *rcHint
 	for _, w := range strings.Split(*workloads, ",") {
 		switch w = strings.TrimSpace(w); w {
 		case "throughput", "gc", "memory", "hitratio", "stampede":
@@ -108,11 +107,12 @@ func run() error {
 		}
 		cfg.gcEntries = append(cfg.gcEntries, n)
 	}
-	cfg.contenders = contenders
+	all := contendersWith(ringcacheOptions{k: *rcK, sizeHint: *rcHint})
+	cfg.contenders = all
 	if *names != "" {
 		cfg.contenders = nil
 		for _, n := range strings.Split(*names, ",") {
-			c, ok := contenderNamed(strings.TrimSpace(n))
+			c, ok := contenderNamed(all, strings.TrimSpace(n))
 			if !ok {
 				return fmt.Errorf("unknown contender %q; known: %s", n, allNames())
 			}
@@ -180,7 +180,7 @@ func run() error {
 
 func allNames() string {
 	var n []string
-	for _, c := range contenders {
+	for _, c := range contendersWith(defaultRingcache) {
 		n = append(n, c.name)
 	}
 	return strings.Join(n, ",")

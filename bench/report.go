@@ -421,18 +421,26 @@ func groupedBars(title, ylabel string, categories, contenders []string, value fu
 	return p.Save(w, 5*vg.Inch, file)
 }
 
+// lookup returns groupedBars' value function over rows: the value of the
+// row of that category and contender, 0 where there is none.
+func lookup[T any](rows []T, key func(T) (category, contender string), value func(T) float64) func(category, contender string) float64 {
+	return func(category, contender string) float64 {
+		for _, row := range rows {
+			if cat, c := key(row); cat == category && c == contender {
+				return value(row)
+			}
+		}
+		return 0
+	}
+}
+
 func (r *results) charts(dir string) error {
 	if len(r.Throughput) > 0 {
 		cs := names(r.Throughput, func(t throughputRow) string { return t.Contender })
 		ws := slices.DeleteFunc(names(r.Throughput, func(t throughputRow) string { return t.Workload }), func(s string) bool { return s == "all" })
-		err := groupedBars("Throughput", "Mops/s", ws, cs, func(w, c string) float64 {
-			for _, t := range r.Throughput {
-				if t.Workload == w && t.Contender == c {
-					return t.Mops
-				}
-			}
-			return 0
-		}, filepath.Join(dir, "throughput.png"))
+		err := groupedBars("Throughput", "Mops/s", ws, cs, lookup(r.Throughput,
+			func(t throughputRow) (string, string) { return t.Workload, t.Contender },
+			func(t throughputRow) float64 { return t.Mops }), filepath.Join(dir, "throughput.png"))
 		if err != nil {
 			return err
 		}
@@ -440,28 +448,24 @@ func (r *results) charts(dir string) error {
 	if len(r.GC) > 0 {
 		cs := names(r.GC, func(g gcResult) string { return g.Contender })
 		es := names(r.GC, func(g gcResult) string { return fmt.Sprint(g.Entries) })
-		err := groupedBars("Forced GC with N entries (lower is better)", "milliseconds", es, cs, func(e, c string) float64 {
-			for _, g := range r.GC {
-				if fmt.Sprint(g.Entries) == e && g.Contender == c {
-					return float64(g.GCWall) / 1e6
-				}
-			}
-			return 0
-		}, filepath.Join(dir, "gc.png"))
+		err := groupedBars("Forced GC with N entries (lower is better)", "milliseconds", es, cs, lookup(r.GC,
+			func(g gcResult) (string, string) { return fmt.Sprint(g.Entries), g.Contender },
+			func(g gcResult) float64 { return float64(g.GCWall) / 1e6 }), filepath.Join(dir, "gc.png"))
 		if err != nil {
 			return err
 		}
 	}
 	if len(r.Memory) > 0 {
 		cs := names(r.Memory, func(m memResult) string { return m.Contender })
-		err := groupedBars("RSS per retained entry, 16 B key + 128 B value (lower is better)", "bytes", []string{"bytes per entry"}, cs, func(_, c string) float64 {
-			for _, m := range r.Memory {
-				if m.Contender == c && m.Retained > 0 {
-					return float64(m.RSSGrowth) / float64(m.Retained)
+		const perEntry = "bytes per entry"
+		err := groupedBars("RSS per retained entry, 16 B key + 128 B value (lower is better)", "bytes", []string{perEntry}, cs, lookup(r.Memory,
+			func(m memResult) (string, string) { return perEntry, m.Contender },
+			func(m memResult) float64 {
+				if m.Retained == 0 {
+					return 0
 				}
-			}
-			return 0
-		}, filepath.Join(dir, "memory.png"))
+				return float64(m.RSSGrowth) / float64(m.Retained)
+			}), filepath.Join(dir, "memory.png"))
 		if err != nil {
 			return err
 		}
@@ -469,14 +473,9 @@ func (r *results) charts(dir string) error {
 	if len(r.HitRatio) > 0 {
 		cs := r.hitCaches()
 		cells := names(r.HitRatio, func(h hitRow) string { return fmt.Sprintf("%s@%d", h.Stream, h.Capacity) })
-		err := groupedBars("Hit ratio (n/a cells left empty)", "percent", cells, cs, func(cell, c string) float64 {
-			for _, h := range r.HitRatio {
-				if fmt.Sprintf("%s@%d", h.Stream, h.Capacity) == cell && h.Contender == c {
-					return h.HitRatio
-				}
-			}
-			return 0
-		}, filepath.Join(dir, "hitratio.png"))
+		err := groupedBars("Hit ratio (n/a cells left empty)", "percent", cells, cs, lookup(r.HitRatio,
+			func(h hitRow) (string, string) { return fmt.Sprintf("%s@%d", h.Stream, h.Capacity), h.Contender },
+			func(h hitRow) float64 { return h.HitRatio }), filepath.Join(dir, "hitratio.png"))
 		if err != nil {
 			return err
 		}
