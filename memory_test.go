@@ -89,7 +89,7 @@ func TestFullCacheUsesAtLeast85PercentOfCapacity(t *testing.T) {
 	}
 }
 
-func TestPerEntryOverheadWithin24Bytes(t *testing.T) {
+func TestPerEntryOverheadWithin24BytesOr31WithLRUK(t *testing.T) {
 	// Capacity divided by entries held, less the 144 payload bytes: header,
 	// index share, policy metadata, and any ring or index space the fill
 	// leaves unused. The storage engine (FIFO, no policy memory) must stay

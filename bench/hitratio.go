@@ -43,7 +43,7 @@ type hitStream struct {
 	likeliest []uint64
 }
 
-// traceCapacities are the cells the issue tracker set for each trace.
+// traceCapacities are the cells the project set for each trace.
 var traceCapacities = map[string][]int{
 	"oltp":   {250, 1000, 2000},
 	"gli":    {250, 1000, 2000},

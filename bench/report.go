@@ -284,7 +284,7 @@ func (r *results) hitTable(b *strings.Builder) {
 
 // fifoHeadroom prints, for every cell where a FIFO byte cache could be
 // sized, how far ringcache, the best cache and each reference policy lie
-// above it: the issue tracker asks for a lead of 10 points there.
+// above it: a lead of 10 points there was the project's goal.
 func (r *results) fifoHeadroom(b *strings.Builder, cells []hitCell, bounds []string) {
 	var lines []string
 	for _, fifo := range []string{"freecache", "bigcache"} {

@@ -2,7 +2,8 @@
 // target decodes its input into a sequence of operations (set, set with
 // TTL, get, delete, touch, clock advance, clear), runs them against a shard
 // or a whole Cache and against a plain map model side by side, and after
-// every step checks the engine invariants of DESIGN.md: a read returns
+// every step checks the engine invariants (shard.Check, stated in the
+// shard package's doc) and the cache's promises: a read returns
 // exactly the last value written or misses, never an expired value, the
 // index and rings agree, and used bytes stay within capacity.
 //

@@ -322,7 +322,7 @@ func TestProbationShrinkAfterSettlingWrapsMain(t *testing.T) {
 }
 
 // Growing probation into a wrapped main must not cost main's hot entries:
-// evicting the entries in the way (session 1's attempt) lost a key read
+// evicting the entries in the way (an earlier attempt) lost a key read
 // after every write within 17,000 writes. Adoption moves them to
 // probation, whose settling sends them back.
 func TestProbationGrowthKeepsHotEntries(t *testing.T) {
