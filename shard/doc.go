@@ -1,8 +1,20 @@
 // Package shard is one partition of a ringcache: a mutex, two byte rings
 // from package arena holding the entries (probation for new keys and main,
 // under LRU-K; main alone under FIFO), a fixed open-addressing index over
-// both, and the eviction policy's memory. Every engine invariant lives here and is checked by [Shard.Check],
-// which the tests and fuzzers call after each step.
+// both, and the eviction policy's memory. Every engine invariant lives
+// here and is checked by [Shard.Check], which the tests and fuzzers call
+// after each step.
+//
+// # Files
+//
+//	shard.go    the Shard type and the operations the cache calls
+//	layout.go   how Init divides the memory; global offsets over two rings
+//	entry.go    the header codec: the only code that knows its layout
+//	index.go    the slots: probing, insertion, deletion by backward shift
+//	reclaim.go  making room: dead, expired, settled, evicted or spared heads
+//	window.go   moving the probation/main boundary in any ring state
+//	stats.go    the counters
+//	check.go    the invariants
 //
 // # Entry layout
 //
