@@ -1,0 +1,5 @@
+//go:build !race
+
+package ringhttp
+
+const raceEnabled = false
