@@ -16,6 +16,7 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 	}
 	c := newCache(t, ringcache.Config{Capacity: 8 << 20})
 	small := newCache(t, ringcache.Config{Capacity: 64 << 10})
+	compressing := newCache(t, ringcache.Config{Capacity: 8 << 20, Compression: ringcache.Compression{Codec: ringcache.Zstd}})
 	keys := make([][]byte, 4096)
 	for i := range keys {
 		keys[i] = []byte(fmt.Sprintf("key-%011d", i))
@@ -38,6 +39,20 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 		"Touch":        func() { c.Touch(next(), time.Minute) },
 		"Delete":       func() { c.Delete(next()) },
 		"Set evicting": func() { _ = small.Set(next(), value) },
+		// A value built per call must stay on the caller's stack: Set
+		// must not let it escape, with compression on or off.
+		"Set of a fresh value":                 func() { _ = c.Set(next(), make([]byte, 8)) },
+		"SetWithTTL of a fresh value":          func() { _ = c.SetWithTTL(next(), make([]byte, 8), time.Minute) },
+		"Set of a fresh value, compression on": func() { _ = compressing.Set(next(), make([]byte, 8)) },
+		// Nor may Get move a caller's stack buffer onto the heap.
+		"Get into a fresh buffer": func() {
+			var buf [256]byte
+			_, _ = c.Get(buf[:0], next())
+		},
+		"Get into a fresh buffer, compression on": func() {
+			var buf [256]byte
+			_, _ = compressing.Get(buf[:0], next())
+		},
 	} {
 		require.Zero(t, testing.AllocsPerRun(2000, op), "%s allocates", name)
 	}

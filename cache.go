@@ -243,7 +243,7 @@ func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
 		}
 		bp := c.codecs.buffers.Get().(*[]byte)
 		defer c.codecs.buffers.Put(bp)
-		out, err := c.codecs.appendPayload((*bp)[:0], f, payload)
+		out, err := c.codecs.decode((*bp)[:0], f, payload)
 		*bp = out
 		if err == nil && fn != nil {
 			fn(out)

@@ -131,48 +131,74 @@ func (c *codecs) wants(n int) bool { return c.cfg.Codec != NoCompression && n >=
 
 // frame appends the framed form of value to dst: compressed when that
 // saves space. It returns the bytes saved (0 when stored plain).
+//
+// The encoders see only a copy of value in dst: the compiler cannot tell
+// that they keep nothing of their input, and passing them value itself
+// would move every value a caller gives Set onto the heap, compressed or
+// not. The copy is a memmove next to an encoder's work.
 func (c *codecs) frame(dst, value []byte, f frame) ([]byte, int) {
 	start := len(dst)
-	dst = append(dst, make([]byte, frameSize)...)
+	body := start + frameSize
 	f.codec = NoCompression
 	if c.wants(len(value)) {
+		dst = slices.Grow(dst, frameSize+len(value)+s2.MaxEncodedLen(len(value)))
+	}
+	dst = append(dst, make([]byte, frameSize)...)
+	dst = append(dst, value...) // the plain form, and the encoders' input
+	if c.wants(len(value)) {
+		in := dst[body:]
 		var enc []byte
 		switch c.cfg.Codec {
 		case S2:
-			enc = s2.Encode(dst[len(dst):cap(dst)], value)
+			enc = s2.Encode(dst[len(dst):cap(dst)], in)
 		case Zstd:
-			enc = c.zenc.EncodeAll(value, dst[len(dst):len(dst)])
+			enc = c.zenc.EncodeAll(in, dst[len(dst):len(dst)])
 		}
-		if len(enc) < len(value) {
+		if len(enc) < len(in) {
 			f.codec = c.cfg.Codec
-			dst = append(dst, enc...)
+			dst = dst[:body+copy(dst[body:], enc)]
 			putFrame(dst[start:], f)
 			return dst, len(value) - len(enc)
 		}
 	}
-	dst = append(dst, value...)
 	putFrame(dst[start:], f)
 	return dst, 0
 }
 
 // appendPayload appends a framed value's payload, decompressed, to dst.
+// A compressed payload is decoded into a scratch buffer first and copied:
+// the decoders keep nothing of dst, but the compiler cannot tell, and
+// handing them dst would move every caller's buffer onto the heap.
 func (c *codecs) appendPayload(dst []byte, f frame, payload []byte) ([]byte, error) {
-	switch f.codec {
-	case NoCompression:
+	if f.codec == NoCompression {
 		return append(dst, payload...), nil
+	}
+	bp := c.buffers.Get().(*[]byte)
+	defer c.buffers.Put(bp)
+	out, err := c.decode((*bp)[:0], f, payload)
+	*bp = out
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, out...), nil
+}
+
+// decode appends a compressed payload, decompressed, to scratch.
+func (c *codecs) decode(scratch []byte, f frame, payload []byte) ([]byte, error) {
+	switch f.codec {
 	case S2:
 		n, err := s2.DecodedLen(payload)
 		if err != nil {
-			return dst, err
+			return scratch, err
 		}
-		dst = slices.Grow(dst, n)
-		out, err := s2.Decode(dst[len(dst):len(dst)+n], payload)
-		return dst[:len(dst)+len(out)], err
+		scratch = slices.Grow(scratch, n)
+		out, err := s2.Decode(scratch[len(scratch):len(scratch)+n], payload)
+		return scratch[:len(scratch)+len(out)], err
 	case Zstd:
 		if c.zdec == nil {
-			return dst, fmt.Errorf("ringcache: zstd value in a cache without zstd")
+			return scratch, fmt.Errorf("ringcache: zstd value in a cache without zstd")
 		}
-		return c.zdec.DecodeAll(payload, dst)
+		return c.zdec.DecodeAll(payload, scratch)
 	}
-	return dst, fmt.Errorf("ringcache: unknown codec %d", f.codec)
+	return scratch, fmt.Errorf("ringcache: unknown codec %d", f.codec)
 }
