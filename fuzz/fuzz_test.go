@@ -17,6 +17,9 @@ import (
 func FuzzShard(f *testing.F) {
 	f.Add([]byte("\x00\x01\x00\x10\x00\x02\x01\x02\x01"))
 	f.Add([]byte("\x07\x00\x03\xff\x03\x01\x04\x10\x20\x06\x04\x30\x02\x04\x04\x03"))
+	// A load begins, the key is written, the load finishes: it must not
+	// be stored.
+	f.Add([]byte("\x00\x07\x01\x01\x00\x01\x10\x00\x07\x01\x01\x00"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return

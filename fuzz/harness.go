@@ -66,6 +66,15 @@ func run(data []byte, e engine, clock *ttl.Clock) error {
 		m, ok := model[string(k)]
 		return m, ok && !ttl.Expired(m.expiry, clock.Now())
 	}
+	// Loads in flight, for engines that take them: the generation each
+	// began at, and whether a write of its key came since.
+	f, fills := e.(filler)
+	loads := map[string]*load{}
+	wrote := func(k []byte) {
+		if l := loads[string(k)]; l != nil {
+			l.overtaken = true
+		}
+	}
 	for step := 0; len(in.data) > 0; step++ {
 		op, key := in.byte(), keys[int(in.byte())%len(keys)]
 		var err error
@@ -86,6 +95,7 @@ func run(data []byte, e engine, clock *ttl.Clock) error {
 			case err != nil:
 				return fmt.Errorf("step %d: set: %w", step, err)
 			default:
+				wrote(key)
 				model[string(key)] = modelEntry{value: value, expiry: ttl.Stamp(clock.Now(), d)}
 				if !e.has(key) {
 					return fmt.Errorf("step %d: key %q missing right after its set", step, key)
@@ -103,12 +113,14 @@ func run(data []byte, e engine, clock *ttl.Clock) error {
 				delete(model, string(key)) // evicted or expired: gone for good
 			}
 		case 4: // delete
+			wrote(key)
 			ok := e.del(key)
 			if _, want := live(key); ok && !want {
 				return fmt.Errorf("step %d: delete %q found an entry the model says is gone", step, key)
 			}
 			delete(model, string(key))
 		case 5: // touch
+			wrote(key)
 			d := time.Duration(in.byte()) * time.Millisecond
 			ok := e.touch(key, d)
 			m, want := live(key)
@@ -124,9 +136,37 @@ func run(data []byte, e engine, clock *ttl.Clock) error {
 		case 6:
 			clock.Advance(time.Duration(in.byte()) * time.Millisecond)
 		case 7:
-			if in.byte()%16 == 0 {
+			switch b := in.byte(); {
+			case b%16 == 0:
+				for k := range loads {
+					wrote([]byte(k))
+				}
 				e.clear()
 				clear(model)
+			case b%16 == 1 && fills:
+				// Begin a load of key, or finish the one in flight: its
+				// value may be stored only if no write of key came since.
+				l := loads[string(key)]
+				if l == nil {
+					loads[string(key)] = &load{gen: f.generation(key)}
+					break
+				}
+				delete(loads, string(key))
+				d := time.Duration(in.byte()) * time.Millisecond
+				value := valueFor(step, int(b))
+				stored, err := f.fill(key, value, d, l.gen)
+				switch {
+				case len(key)+len(value) > e.maxPayload():
+					if !errors.Is(err, ringcache.ErrEntryTooLarge) {
+						return fmt.Errorf("step %d: fill of %d bytes: got %v, want ErrEntryTooLarge", step, len(key)+len(value), err)
+					}
+				case err != nil:
+					return fmt.Errorf("step %d: fill: %w", step, err)
+				case stored && l.overtaken:
+					return fmt.Errorf("step %d: a load of %q that began before a write of it was stored", step, key)
+				case stored:
+					model[string(key)] = modelEntry{value: value, expiry: ttl.Stamp(clock.Now(), d)}
+				}
 			}
 		}
 		if err := verify(e, model, clock); err != nil {
@@ -163,6 +203,19 @@ func valueFor(step, n int) []byte {
 	return v
 }
 
+// filler is an engine that takes loads: a generation read before a load
+// begins, and a store that happens only if no write came since.
+type filler interface {
+	generation(key []byte) uint32
+	fill(key, value []byte, d time.Duration, gen uint32) (bool, error)
+}
+
+// load is a load in flight in the model.
+type load struct {
+	gen       uint32
+	overtaken bool // a write of the key came since gen was read
+}
+
 type shardEngine struct {
 	s     *shard.Shard
 	clock *ttl.Clock
@@ -190,6 +243,14 @@ func (e *shardEngine) del(k []byte) bool { return e.s.Delete(e.s.Hash(k), k, e.c
 func (e *shardEngine) touch(k []byte, d time.Duration) bool {
 	now := e.clock.Now()
 	return e.s.Update(e.s.Hash(k), k, now, func([]byte, bool, int64) (int64, bool) { return ttl.Stamp(now, d), true })
+}
+func (e *shardEngine) generation(k []byte) uint32 {
+	_, gen := e.s.Read(e.s.Hash(k), k, e.clock.Now(), func([]byte, bool) bool { return true })
+	return gen
+}
+func (e *shardEngine) fill(k, v []byte, d time.Duration, gen uint32) (bool, error) {
+	now := e.clock.Now()
+	return e.s.Fill(e.s.Hash(k), k, v, now, ttl.Stamp(now, d), false, gen)
 }
 func (e *shardEngine) clear()          { e.s.Clear() }
 func (e *shardEngine) check() error    { return e.s.Check() }
