@@ -87,13 +87,11 @@ func run(data []byte, e engine, clock *ttl.Clock) error {
 			}
 			value := valueFor(step, n)
 			err = e.set(key, value, d)
-			switch {
-			case len(key)+len(value) > e.maxPayload():
-				if !errors.Is(err, ringcache.ErrEntryTooLarge) {
-					return fmt.Errorf("step %d: set of %d bytes: got %v, want ErrEntryTooLarge", step, len(key)+len(value), err)
+			switch tooLarge := len(key)+len(value) > e.maxPayload(); {
+			case tooLarge || err != nil:
+				if err := wantError(tooLarge, err); err != nil {
+					return fmt.Errorf("step %d: set of %d bytes: %w", step, len(key)+len(value), err)
 				}
-			case err != nil:
-				return fmt.Errorf("step %d: set: %w", step, err)
 			default:
 				wrote(key)
 				model[string(key)] = modelEntry{value: value, expiry: ttl.Stamp(clock.Now(), d)}
@@ -155,13 +153,11 @@ func run(data []byte, e engine, clock *ttl.Clock) error {
 				d := time.Duration(in.byte()) * time.Millisecond
 				value := valueFor(step, int(b))
 				stored, err := f.fill(key, value, d, l.gen)
-				switch {
-				case len(key)+len(value) > e.maxPayload():
-					if !errors.Is(err, ringcache.ErrEntryTooLarge) {
-						return fmt.Errorf("step %d: fill of %d bytes: got %v, want ErrEntryTooLarge", step, len(key)+len(value), err)
+				switch tooLarge := len(key)+len(value) > e.maxPayload(); {
+				case tooLarge || err != nil:
+					if err := wantError(tooLarge, err); err != nil {
+						return fmt.Errorf("step %d: fill of %d bytes: %w", step, len(key)+len(value), err)
 					}
-				case err != nil:
-					return fmt.Errorf("step %d: fill: %w", step, err)
 				case stored && l.overtaken:
 					return fmt.Errorf("step %d: a load of %q that began before a write of it was stored", step, key)
 				case stored:
@@ -172,6 +168,18 @@ func run(data []byte, e engine, clock *ttl.Clock) error {
 		if err := verify(e, model, clock); err != nil {
 			return fmt.Errorf("step %d (op %d): %w", step, op%8, err)
 		}
+	}
+	return nil
+}
+
+// wantError checks the error of a write: ErrEntryTooLarge for an entry
+// over the limit, none otherwise.
+func wantError(tooLarge bool, err error) error {
+	switch {
+	case tooLarge && !errors.Is(err, ringcache.ErrEntryTooLarge):
+		return fmt.Errorf("got %v, want ErrEntryTooLarge", err)
+	case !tooLarge && err != nil:
+		return fmt.Errorf("unexpected error: %w", err)
 	}
 	return nil
 }

@@ -42,14 +42,6 @@ func (h *Hasher) Sum(key []byte) uint64 {
 	if h.secret {
 		return maphash.Bytes(h.random, key)
 	}
-	return h.seeded(key)
-}
-
-// seeded is Sum under a fixed seed, kept out of line so that Sum stays
-// small enough to inline.
-//
-//go:noinline
-func (h *Hasher) seeded(key []byte) uint64 {
 	var d xxhash.Digest
 	d.ResetWithSeed(h.fixed)
 	_, _ = d.Write(key)

@@ -6,6 +6,7 @@ package ringhttp
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -53,7 +54,7 @@ type scratch struct{ key, value []byte }
 // failure to produce the value, 502.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header()["Allow"] = allowed
+		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
@@ -107,21 +108,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(v)
 }
 
-var allowed = []string{"GET, HEAD"}
-
 // etag writes the strong ETag of v into dst, which is etagLen long.
 func etag(dst, v []byte) {
 	var sum [8]byte
-	h := xxhash.Sum64(v)
-	for i := range sum {
-		sum[i] = byte(h >> (56 - 8*i))
-	}
+	binary.BigEndian.PutUint64(sum[:], xxhash.Sum64(v))
 	dst[0], dst[etagLen-1] = '"', '"'
 	hex.Encode(dst[1:etagLen-1], sum[:])
 }
 
-// matches reports whether an If-None-Match header is exactly one entity
-// tag, the given one (or *). A list of tags is matched tag by tag.
+// matches reports whether an If-None-Match header names tag, in any of its
+// comma-separated entity tags, weak (W/) or strong, or is "*": RFC 9110
+// compares If-None-Match weakly.
 func matches(inm []string, tag []byte) bool {
 	for _, field := range inm {
 		for len(field) > 0 {

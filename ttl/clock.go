@@ -35,10 +35,10 @@ var (
 )
 
 // System returns the clock every cache in the process shares unless its
-// Config supplies another. It ticks every Resolution while the caches are
-// read, and rests (no goroutine runs) once nothing has read it for a
-// second: the first Now after a rest reads the time itself, so an idle
-// process never misjudges an expiry. Its epoch is its first use.
+// Config supplies another. A read that finds it resting wakes it; it then
+// ticks every Resolution for a second and rests again (no goroutine runs)
+// until the next read. A read of a resting clock reads the time itself, so
+// an idle process never misjudges an expiry. Its epoch is its first use.
 func System() *Clock {
 	systemOnce.Do(func() {
 		system = &Clock{start: time.Now(), wake: make(chan struct{}, 1)}
