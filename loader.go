@@ -156,9 +156,35 @@ const (
 // returns the value and reloads it in the background (one refresh per key,
 // at most Config.RefreshWorkers at once, never blocking the caller).
 func (c *Cache) GetOrLoad(ctx context.Context, dst, key []byte, load LoadFunc) ([]byte, error) {
-	switch {
-	case load == nil:
+	if load == nil {
 		return dst, ErrNilLoader
+	}
+	return getOrLoad(c, ctx, dst, key, callLoadFunc, load)
+}
+
+// GetOrLoadWith is c.GetOrLoad for a loader that takes an argument: load
+// is called as load(ctx, key, arg). It is for wrappers that would
+// otherwise make a closure on every call (one allocation even on a hit):
+// GetOrLoadWith binds arg to load only when it has to load. Everything
+// GetOrLoad says holds; a nil load is ErrNilLoader.
+func GetOrLoadWith[A any](c *Cache, ctx context.Context, dst, key []byte, load func(context.Context, []byte, A) ([]byte, time.Duration, error), arg A) ([]byte, error) {
+	if load == nil {
+		return dst, ErrNilLoader
+	}
+	return getOrLoad(c, ctx, dst, key, load, arg)
+}
+
+func callLoadFunc(ctx context.Context, key []byte, load LoadFunc) ([]byte, time.Duration, error) {
+	return load(ctx, key)
+}
+
+// bind makes the LoadFunc of a miss or a refresh.
+func bind[A any](load func(context.Context, []byte, A) ([]byte, time.Duration, error), arg A) LoadFunc {
+	return func(ctx context.Context, key []byte) ([]byte, time.Duration, error) { return load(ctx, key, arg) }
+}
+
+func getOrLoad[A any](c *Cache, ctx context.Context, dst, key []byte, load func(context.Context, []byte, A) ([]byte, time.Duration, error), arg A) ([]byte, error) {
+	switch {
 	case len(key) > MaxKeyLen:
 		return dst, ErrKeyTooLarge
 	case c.closed.Load():
@@ -178,7 +204,7 @@ func (c *Cache) GetOrLoad(ctx context.Context, dst, key []byte, load LoadFunc) (
 	case stateFresh:
 		return out, nil
 	case stateRefresh:
-		c.refresh(h, gen, key, load)
+		c.refresh(h, gen, key, bind(load, arg))
 		return out, nil
 	case stateNegative:
 		l.stats.negativeHits.Add(1)
@@ -199,6 +225,7 @@ func (c *Cache) GetOrLoad(ctx context.Context, dst, key []byte, load LoadFunc) (
 		ctx = context.Background()
 	}
 	owned := bytes.Clone(key) // the load may outlive this call
+	bound := bind(load, arg)
 	v, shared, err := l.flight.Do(ctx, flightKey{string(owned), gen}, func(lctx context.Context) ([]byte, error) {
 		// A load that finished between this caller's miss and its flight
 		// has stored what this one would load: use it.
@@ -208,7 +235,7 @@ func (c *Cache) GetOrLoad(ctx context.Context, dst, key []byte, load LoadFunc) (
 		case stateNegative:
 			return nil, ErrNotFound
 		}
-		return c.load(lctx, h, gen, owned, load)
+		return c.load(lctx, h, gen, owned, bound)
 	})
 	if shared {
 		l.stats.shared.Add(1)

@@ -1,0 +1,40 @@
+package tier
+
+import (
+	"errors"
+
+	"github.com/ringcache/ringcache"
+)
+
+// Errors returned by a Tier. Test for them with errors.Is: most are
+// wrapped with details.
+var (
+	// ErrNotFound is what a LoadFunc returns for a key that does not exist
+	// and what GetOrLoad returns for such keys: it is ringcache.ErrNotFound.
+	ErrNotFound = ringcache.ErrNotFound
+	// ErrClosed is returned by every method after Close, and by a second
+	// Close: it is ringcache.ErrClosed.
+	ErrClosed = ringcache.ErrClosed
+	// ErrKeyTooLarge is returned for keys longer than ringcache.MaxKeyLen:
+	// it is ringcache.ErrKeyTooLarge.
+	ErrKeyTooLarge = ringcache.ErrKeyTooLarge
+	// ErrInvalidTTL is returned for negative TTLs: it is
+	// ringcache.ErrInvalidTTL.
+	ErrInvalidTTL = ringcache.ErrInvalidTTL
+	// ErrNilLoader is returned by GetOrLoad for a nil LoadFunc: it is
+	// ringcache.ErrNilLoader.
+	ErrNilLoader = ringcache.ErrNilLoader
+	// ErrInvalidConfig is returned by New for an unusable Config; the
+	// message names the field.
+	ErrInvalidConfig = errors.New("tier: invalid config")
+	// ErrReservedValue is returned by Set, and by GetOrLoad for a loaded
+	// value, when the value begins with ReservedPrefix, which marks the
+	// tier's own placeholders in Redis.
+	ErrReservedValue = errors.New("tier: value begins with the reserved prefix")
+	// ErrUnavailable wraps the failure when Redis could not be reached or
+	// the circuit breaker is open: a Set or Invalidate that returns it may
+	// not have reached Redis, so other instances may not have seen it.
+	ErrUnavailable = errors.New("tier: redis unavailable")
+	// ErrNoKeys is returned by Invalidate called without keys.
+	ErrNoKeys = errors.New("tier: no keys")
+)

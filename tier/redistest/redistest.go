@@ -1,0 +1,222 @@
+// Package redistest starts real redis-server processes on free loopback
+// ports for the tier's tests and benchmarks: a standalone server, or a
+// cluster of masters. Nothing stands in for Redis.
+//
+// Without redis-server on PATH, Start and StartCluster skip the test with
+// a message saying so, unless RINGCACHE_REQUIRE_REDIS=1 is set (CI sets
+// it), in which case they fail it.
+package redistest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// RequireEnv names the variable that turns a missing redis-server from a
+// skip into a failure.
+const RequireEnv = "RINGCACHE_REQUIRE_REDIS"
+
+// Server is one redis-server process listening on Addr.
+type Server struct {
+	Addr string
+	args []string
+	dir  string
+	cmd  *exec.Cmd
+}
+
+// Available reports whether redis-server is on PATH.
+func Available() bool {
+	_, err := exec.LookPath("redis-server")
+	return err == nil
+}
+
+// Need skips or fails tb when redis-server is missing (see the package
+// doc).
+func Need(tb testing.TB) { tb.Helper(); need(tb) }
+
+func need(tb testing.TB) {
+	tb.Helper()
+	if Available() {
+		return
+	}
+	if os.Getenv(RequireEnv) == "1" {
+		tb.Fatalf("redis-server is not on PATH and %s=1: install it (apt-get install -y redis-server)", RequireEnv)
+	}
+	tb.Skipf("redis-server is not on PATH: install it (apt-get install -y redis-server) to run this test; %s=1 makes this a failure", RequireEnv)
+}
+
+// Start starts a standalone server on a free loopback port with no
+// persistence; tb's cleanup stops it.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	need(tb)
+	s, err := NewServer(tb.TempDir())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(s.Stop)
+	return s
+}
+
+// StartCluster starts a cluster of masters (see NewCluster); tb's cleanup
+// stops it.
+func StartCluster(tb testing.TB, masters int) *Cluster {
+	tb.Helper()
+	need(tb)
+	c, err := NewCluster(tb.TempDir(), masters)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(c.Stop)
+	return c
+}
+
+// NewServer starts a standalone server on a free loopback port with no
+// persistence, its files in dir. The caller stops it.
+func NewServer(dir string) (*Server, error) { return start(dir) }
+
+// Cluster is a Redis Cluster of masters without replicas.
+type Cluster struct {
+	Addrs   []string
+	servers []*Server
+}
+
+// NewCluster starts masters servers in cluster mode under dir, joins them
+// with redis-cli --cluster create, and waits until every node reports
+// the cluster ok. The caller stops it.
+func NewCluster(dir string, masters int) (*Cluster, error) {
+	c := &Cluster{}
+	for i := 0; i < masters; i++ {
+		sub := filepath.Join(dir, strconv.Itoa(i))
+		if err := os.MkdirAll(sub, 0o755); err != nil {
+			c.Stop()
+			return nil, err
+		}
+		s, err := start(sub, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000")
+		if err != nil {
+			c.Stop()
+			return nil, err
+		}
+		c.servers = append(c.servers, s)
+		c.Addrs = append(c.Addrs, s.Addr)
+	}
+	args := append([]string{"--cluster", "create"}, c.Addrs...)
+	args = append(args, "--cluster-replicas", "0", "--cluster-yes")
+	if out, err := exec.Command("redis-cli", args...).CombinedOutput(); err != nil {
+		c.Stop()
+		return nil, fmt.Errorf("redistest: redis-cli --cluster create: %w\n%s", err, out)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, addr := range c.Addrs {
+		for {
+			info, err := command(addr, "CLUSTER", "INFO")
+			if err == nil && strings.Contains(info, "cluster_state:ok") {
+				break
+			}
+			if time.Now().After(deadline) {
+				c.Stop()
+				return nil, fmt.Errorf("redistest: cluster node %s not ok after 20s: %v", addr, err)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	return c, nil
+}
+
+// Stop stops every node.
+func (c *Cluster) Stop() {
+	for _, s := range c.servers {
+		s.Stop()
+	}
+}
+
+func start(dir string, extra ...string) (*Server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir}
+	s.args = append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir}, extra...)
+	return s, s.run()
+}
+
+func (s *Server) run() error {
+	s.cmd = exec.Command("redis-server", s.args...)
+	s.cmd.Dir = s.dir
+	if err := s.cmd.Start(); err != nil {
+		return fmt.Errorf("redistest: starting redis-server: %w", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if pong, err := command(s.Addr, "PING"); err == nil && pong == "PONG" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			s.Stop()
+			return fmt.Errorf("redistest: redis-server on %s did not answer PING in 10s", s.Addr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Kill stops the server at once with SIGKILL, as a crash would: its
+// clients see their connections break and its data is gone.
+func (s *Server) Kill() {
+	if s.cmd != nil && s.cmd.Process != nil {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+		s.cmd = nil
+	}
+}
+
+// Restart starts a killed server again on the same address, empty.
+func (s *Server) Restart() error {
+	if s.cmd != nil {
+		return errors.New("redistest: Restart of a running server")
+	}
+	return s.run()
+}
+
+// Stop kills the server; it is idempotent.
+func (s *Server) Stop() { s.Kill() }
+
+// Do sends one command to addr on a connection of its own and returns
+// its reply as text; a nil reply is "" with a nil error.
+func Do(ctx context.Context, addr string, args ...string) (string, error) {
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, ForceSingleClient: true, DisableCache: true, DisableRetry: true})
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	reply, err := c.Do(ctx, c.B().Arbitrary(args...).Build()).ToString()
+	if rueidis.IsRedisNil(err) {
+		return "", nil
+	}
+	return reply, err
+}
+
+func command(addr string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	return Do(ctx, addr, args...)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
