@@ -10,41 +10,47 @@ import (
 	"github.com/redis/rueidis"
 )
 
-// notices is the rueidis CacheStore of every connection: the tier's
-// local copies live in its ringcache, not in rueidis, so the store keeps
+// notices is the rueidis CacheStore of a connection: the tier's local
+// copies live in its ringcache, not in rueidis, so the store keeps
 // nothing itself. It turns what the connections report into changes of
 // the local tier:
 //
 //   - an invalidation push for a key deletes the local copy (moving the
 //     key's write generation, so a load of it in flight is not stored) and
 //     wakes the callers waiting for another instance's load of it;
-//   - a push for every key (FLUSHALL, FLUSHDB) and a broken connection
-//     clear the local tier: while the connection was down, notices may
-//     have been lost.
+//   - a push for every key (FLUSHALL, FLUSHDB) clears the local tier, and
+//     so does the end of a connection that carried a tracked read:
+//     notices for it may have been lost. (rueidis also ends connections
+//     that never read, when it learns a cluster's layout; those clear
+//     nothing.)
 //
 // rueidis calls Update and Delete from a connection's read loop in the
 // order Redis sent the reply and the push, so a value read before a write
 // is never stored after that write's notice was handled.
-type notices struct{ t *Tier }
+type notices struct {
+	t    *Tier
+	read atomic.Bool // a tracked read's reply came on this connection
+}
 
 // Flight reports a miss: the tier asks rueidis only after its own lookup
 // missed, and coalesces concurrent misses itself.
-func (n notices) Flight(string, string, time.Duration, time.Time) (rueidis.RedisMessage, rueidis.CacheEntry) {
+func (n *notices) Flight(string, string, time.Duration, time.Time) (rueidis.RedisMessage, rueidis.CacheEntry) {
 	return rueidis.RedisMessage{}, nil
 }
 
 // Update keeps the key's expiry in Redis on the reply, where the tier
 // reads it to cap the local copy's life.
-func (n notices) Update(_, _ string, val rueidis.RedisMessage) int64 {
+func (n *notices) Update(_, _ string, val rueidis.RedisMessage) int64 {
+	n.read.Store(true)
 	if pxat := val.CachePXAT(); pxat > 0 {
 		return pxat
 	}
 	return 0
 }
 
-func (n notices) Cancel(string, string, error) {}
+func (n *notices) Cancel(string, string, error) {}
 
-func (n notices) Delete(keys []rueidis.RedisMessage) {
+func (n *notices) Delete(keys []rueidis.RedisMessage) {
 	if keys == nil {
 		n.t.reset()
 		return
@@ -58,7 +64,11 @@ func (n notices) Delete(keys []rueidis.RedisMessage) {
 	}
 }
 
-func (n notices) Close(error) { n.t.reset() }
+func (n *notices) Close(error) {
+	if n.read.Load() {
+		n.t.reset()
+	}
+}
 
 // waiters are the callers waiting for another instance's load of a key:
 // an invalidation of the key wakes them.

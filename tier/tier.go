@@ -42,7 +42,13 @@ func New(cfg Config) (*Tier, error) {
 	// its own local copy before it writes, and its loads read their key
 	// back afterwards to be tracked again.
 	opt.ClientTrackingOptions = []string{"OPTIN", "NOLOOP"}
-	opt.NewCacheStoreFn = func(rueidis.CacheStoreOption) rueidis.CacheStore { return notices{t} }
+	// One connection per node: rueidis would otherwise send a write on
+	// any of several, and a write from a sibling connection notifies the
+	// connection that tracks the key, dropping the copy the write's own
+	// load is about to keep.
+	opt.PipelineMultiplex = -1
+	opt.DisableAutoPipelining = false
+	opt.NewCacheStoreFn = func(rueidis.CacheStoreOption) rueidis.CacheStore { return &notices{t: t} }
 	if t.redis, err = rueidis.NewClient(opt); err != nil {
 		_ = local.Close()
 		return nil, fmt.Errorf("tier: connecting to Redis: %w", unavailable(err))

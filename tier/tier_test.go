@@ -16,7 +16,8 @@ func TestGetOrLoadFillsBothTiers(t *testing.T) {
 		ctx := context.Background()
 		src := newSource()
 		a, other := newTier(t, testConfig(b)), newTier(t, testConfig(b))
-		for _, key := range newKeys("fill", 20) {
+		keys := newKeys("fill", 20)
+		for _, key := range keys {
 			want := encodeVersion(key, 0)
 			got, err := a.GetOrLoad(ctx, nil, key, src.load)
 			require.NoError(t, err)
@@ -33,11 +34,18 @@ func TestGetOrLoadFillsBothTiers(t *testing.T) {
 			require.Equal(t, want, got)
 		}
 		require.EqualValues(t, 20, src.loads.Load(), "one load per key across both instances")
+		for _, key := range keys {
+			got, err := a.GetOrLoad(ctx, nil, key, src.load)
+			require.NoError(t, err)
+			require.Equal(t, encodeVersion(key, 0), got)
+		}
 		sa, so := a.Stats(), other.Stats()
 		assert.EqualValues(t, 20, sa.Loads)
 		assert.EqualValues(t, 20, sa.RedisMisses)
 		assert.EqualValues(t, 20, so.RedisHits)
 		assert.EqualValues(t, 20, so.Local.Hits, "the second read in the other instance is local")
+		assert.EqualValues(t, 20, sa.Local.Hits, "the loading instance keeps what it loaded")
+		assert.Zero(t, sa.RedisHits)
 	})
 }
 
