@@ -1,6 +1,7 @@
 package ringcache_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -29,6 +30,8 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 		require.NoError(t, c.Set(k, value))
 	}
 	sink := 0
+	ctx := context.Background()
+	loadWith := func(_ context.Context, _ []byte, n int) ([]byte, time.Duration, error) { return value, time.Duration(n), nil }
 	for name, op := range map[string]func(){
 		"Set":          func() { _ = c.Set(next(), value) },
 		"SetWithTTL":   func() { _ = c.SetWithTTL(next(), value, time.Minute) },
@@ -39,6 +42,9 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 		"Touch":        func() { c.Touch(next(), time.Minute) },
 		"Delete":       func() { c.Delete(next()) },
 		"Set evicting": func() { _ = small.Set(next(), value) },
+		// A wrapper's argument, different on every call, is bound only
+		// on a miss.
+		"GetOrLoadWith hit": func() { dst, _ = ringcache.GetOrLoadWith(c, ctx, dst[:0], next(), loadWith, i) },
 		// A value built per call must stay on the caller's stack: Set
 		// must not let it escape, with compression on or off.
 		"Set of a fresh value":                 func() { _ = c.Set(next(), make([]byte, 8)) },

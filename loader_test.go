@@ -109,6 +109,25 @@ func TestGetOrLoadHitDoesNotAllocate(t *testing.T) {
 	require.Zero(t, testing.AllocsPerRun(1000, func() { dst, _ = c.GetOrLoad(ctx, dst[:0], key, load) }))
 }
 
+func TestGetOrLoadWithPassesItsArgument(t *testing.T) {
+	c, _, _ := loaderCache(t, ringcache.Config{})
+	ctx := context.Background()
+	var seen []string
+	load := func(_ context.Context, key []byte, suffix string) ([]byte, time.Duration, error) {
+		seen = append(seen, suffix)
+		return append(key, suffix...), 0, nil
+	}
+	v, err := ringcache.GetOrLoadWith(c, ctx, []byte("> "), []byte("k"), load, "-1")
+	require.NoError(t, err)
+	require.Equal(t, "> k-1", string(v))
+	v, err = ringcache.GetOrLoadWith(c, ctx, nil, []byte("k"), load, "-2")
+	require.NoError(t, err)
+	require.Equal(t, "k-1", string(v), "a hit does not load")
+	require.Equal(t, []string{"-1"}, seen)
+	_, err = ringcache.GetOrLoadWith[int](c, ctx, nil, []byte("k"), nil, 0)
+	require.ErrorIs(t, err, ringcache.ErrNilLoader)
+}
+
 func TestStampedeOnAnExpiredKeyCallsTheLoaderOnce(t *testing.T) {
 	c, clock, _ := loaderCache(t, ringcache.Config{})
 	var calls atomic.Int32
