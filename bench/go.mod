@@ -1,6 +1,6 @@
 module github.com/ringcache/ringcache/bench
 
-go 1.25
+go 1.26.0
 
 replace github.com/ringcache/ringcache => ../
 
@@ -15,12 +15,18 @@ require (
 	github.com/golang/freetype v0.0.0-20170609003504-e2365dfdc4a0 // indirect
 	github.com/golang/snappy v1.0.0 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
-	github.com/klauspost/cpuid/v2 v2.0.9 // indirect
-	github.com/zeebo/xxh3 v1.0.2 // indirect
+	github.com/klauspost/cpuid/v2 v2.4.0 // indirect
+	github.com/redis/go-redis/v9 v9.23.0 // indirect
+	github.com/redis/rueidis v1.0.79 // indirect
+	github.com/redis/rueidis/rueidisaside v1.0.78 // indirect
+	github.com/ringcache/ringcache/tier v0.0.0 // indirect
+	github.com/sony/gobreaker/v2 v2.4.0 // indirect
+	github.com/zeebo/xxh3 v1.1.0 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/image v0.30.0 // indirect
-	golang.org/x/sys v0.36.0 // indirect
-	golang.org/x/text v0.28.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	golang.org/x/text v0.41.0 // indirect
 )
 
 require (
@@ -35,3 +41,5 @@ require (
 	github.com/stretchr/testify v1.12.1
 	gonum.org/v1/plot v0.17.0
 )
+
+replace github.com/ringcache/ringcache/tier => ../tier

@@ -2,7 +2,7 @@
 // bigcache, ristretto, otter, theine and golang-lru — on the same
 // workloads in one run, and writes Markdown tables and PNG charts.
 //
-//	cd bench && go run . [-workloads throughput,gc,memory,hitratio] [-contenders ringcache,otter] [-smoke]
+//	cd bench && go run . [-workloads throughput,gc,memory,hitratio,stampede,tier] [-contenders ringcache,otter] [-smoke]
 //
 // Workloads:
 //   - throughput: Mops/s of parallel Get/Set mixes on a prefilled cache
@@ -15,7 +15,12 @@
 //     streams at capacities given in entries (byte caches are calibrated to
 //     hold that many entries, or reported n/a);
 //   - stampede: loader calls and latency when a hot key expires under 1,000
-//     concurrent callers, with GetOrLoad and with plain cache-aside.
+//     concurrent callers, with GetOrLoad and with plain cache-aside;
+//   - tier: the package tier in front of a redis-server of its own, three
+//     instances on loopback, against rueidisaside and plain go-redis
+//     GETs: reads at 90% local hits, invalidation delay, a stampede
+//     across instances, and the GC cost of a million local copies against
+//     rueidis's own client-side cache (skipped without redis-server).
 //
 // Progress goes to stderr; results to -out (default ../docs/results).
 package main
@@ -61,7 +66,7 @@ func main() {
 
 func run() error {
 	var (
-		workloads  = flag.String("workloads", "throughput,gc,memory,hitratio,stampede", "comma-separated workloads to run")
+		workloads  = flag.String("workloads", "throughput,gc,memory,hitratio,stampede,tier", "comma-separated workloads to run")
 		names      = flag.String("contenders", "", "comma-separated contenders (default all): "+allNames())
 		out        = flag.String("out", "../docs/results", "directory for results.md, results.json and charts; empty = stdout only")
 		traces     = flag.String("traces", "../../shared/traces", "directory of ARC/LIRS gzip traces; empty = synthetic streams only")
@@ -76,7 +81,9 @@ func run() error {
 		synthReqs  = flag.Int("synth-requests", 1_000_000, "hitratio: requests per synthetic stream")
 		smoke      = flag.Bool("smoke", false, "tiny sizes and durations, to check the suite runs (figures meaningless)")
 		child      = flag.String("child", "", "internal: run one measurement in this process (gc or memory)")
-		entries    = flag.Int("entries", 0, "internal: entries for -child=gc")
+		entries    = flag.Int("entries", 0, "internal: entries for -child=gc and -child=tiergc")
+		tierClient = flag.String("tier-client", "", "internal: the client for -child=tiergc")
+		redisAddr  = flag.String("redis", "", "internal: the Redis for -child=tiergc")
 		replot     = flag.String("replot", "", "redraw the report and charts of a results.json into -out, running nothing")
 		settleFlag = flag.Bool("settle", true, "hitratio: settle caches that evict in deferred maintenance after every write (false shows how far past their capacity they run)")
 		bounds     = flag.Bool("bounds", true, "hitratio: add the reference policies to every cell: Belady's clairvoyant bound, perfect LFU, and A0 on the Zipf streams")
@@ -93,7 +100,7 @@ func run() error {
 	}
 	for _, w := range strings.Split(*workloads, ",") {
 		switch w = strings.TrimSpace(w); w {
-		case "throughput", "gc", "memory", "hitratio", "stampede":
+		case "throughput", "gc", "memory", "hitratio", "stampede", "tier":
 			cfg.workloads[w] = true
 		case "":
 		default:
@@ -144,6 +151,8 @@ func run() error {
 		return json.NewEncoder(os.Stdout).Encode(childGC(cfg.contenders[0], *entries, cfg.gcRun))
 	case "memory":
 		return json.NewEncoder(os.Stdout).Encode(childMemory(cfg.contenders[0], cfg.budget))
+	case "tiergc":
+		return json.NewEncoder(os.Stdout).Encode(childTierGC(*tierClient, *redisAddr, *entries))
 	default:
 		return fmt.Errorf("unknown -child %q", *child)
 	}
@@ -172,6 +181,10 @@ func run() error {
 	}
 	if cfg.workloads["stampede"] {
 		res.Stampede = runStampede(cfg, progress)
+	}
+	if cfg.workloads["tier"] {
+		t := runTier(cfg, progress)
+		res.Tier = &t
 	}
 	res.Env.Elapsed = time.Since(start).Round(time.Second).String()
 	progress("writing results")

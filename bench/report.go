@@ -34,6 +34,7 @@ type results struct {
 	Memory     []memResult     `json:",omitempty"`
 	HitRatio   []hitRow        `json:",omitempty"`
 	Stampede   []stampedeRow   `json:",omitempty"`
+	Tier       *tierResults    `json:",omitempty"`
 }
 
 func describeEnv(args []string) env {
@@ -124,6 +125,9 @@ func (r *results) markdown() string {
 	}
 	if len(r.Stampede) > 0 {
 		b.WriteString(stampedeTable(r.Stampede))
+	}
+	if r.Tier != nil {
+		r.Tier.markdown(&b)
 	}
 	return b.String()
 }
@@ -479,6 +483,9 @@ func (r *results) charts(dir string) error {
 		if err != nil {
 			return err
 		}
+	}
+	if r.Tier != nil {
+		return r.Tier.charts(dir)
 	}
 	return nil
 }
