@@ -3,6 +3,7 @@ package tier
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"math/rand/v2"
@@ -183,14 +184,8 @@ func (t *Tier) lockWait(pxat int64) time.Duration {
 // the owner token, or "" when the key holds something.
 func (t *Tier) lock(ctx context.Context, key string) (string, error) {
 	var raw [16]byte
-	var b [8]byte
-	for i := 0; i < 2; i++ {
-		x := rand.Uint64()
-		for j := range b {
-			b[j] = byte(x >> (8 * j))
-		}
-		copy(raw[i*8:], b[:])
-	}
+	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(raw[8:], rand.Uint64())
 	token := lockPrefix + hex.EncodeToString(raw[:])
 	done, err := t.breaker.allow()
 	if err != nil {
@@ -231,9 +226,7 @@ func (t *Tier) direct(ctx context.Context, key []byte, load ringcache.LoadFunc) 
 func (t *Tier) loadLocked(ctx context.Context, key []byte, token string, load ringcache.LoadFunc) ([]byte, time.Duration, error) {
 	k := string(key)
 	t.stats.loads.Add(1)
-	stop := t.renew(k, token)
-	value, d, err := load(ctx, key)
-	stop()
+	value, d, err := t.loadRenewing(ctx, key, token, load)
 	// The result is stored even if every caller gave up: other instances
 	// are waiting for it.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.cfg.RedisTimeout)
@@ -277,6 +270,13 @@ func (t *Tier) loadLocked(ctx context.Context, key []byte, token string, load ri
 	}
 	t.local.Delete(key) // written since, or unknown: keep no copy
 	return value, d, err
+}
+
+// loadRenewing calls load while keeping key's lock alive; if load
+// panics, the renewal stops and the lock expires as if its holder died.
+func (t *Tier) loadRenewing(ctx context.Context, key []byte, token string, load ringcache.LoadFunc) ([]byte, time.Duration, error) {
+	defer t.renew(string(key), token)()
+	return load(ctx, key)
 }
 
 // store replaces the lock with v for d (0: no expiry).
