@@ -69,14 +69,7 @@ func childGC(c contender, entries int, d time.Duration) gcResult {
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
 	res.HeapObjects, res.HeapInuse = ms.HeapObjects-harnessObjects, ms.HeapInuse
-	var walls []time.Duration
-	for range 5 {
-		start := time.Now()
-		runtime.GC()
-		walls = append(walls, time.Since(start))
-	}
-	slices.Sort(walls)
-	res.GCWall = walls[len(walls)/2]
+	res.GCWall = forcedGC()
 
 	runtime.ReadMemStats(&ms)
 	pause0, gcs0 := ms.PauseTotalNs, ms.NumGC
@@ -241,6 +234,37 @@ func rss() int64 {
 	}
 	pages, _ := strconv.ParseInt(f[1], 10, 64)
 	return pages * int64(os.Getpagesize())
+}
+
+// forcedGC is the wall time of one forced collection, the median of five.
+func forcedGC() time.Duration {
+	var walls []time.Duration
+	for range 5 {
+		start := time.Now()
+		runtime.GC()
+		walls = append(walls, time.Since(start))
+	}
+	slices.Sort(walls)
+	return walls[len(walls)/2]
+}
+
+// latencies collects durations from many goroutines.
+type latencies struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (l *latencies) add(d ...time.Duration) {
+	l.mu.Lock()
+	l.d = append(l.d, d...)
+	l.mu.Unlock()
+}
+
+// p50p99 sorts what was collected and returns its median and 99th
+// percentile.
+func (l *latencies) p50p99() (time.Duration, time.Duration) {
+	slices.Sort(l.d)
+	return l.d[len(l.d)/2], l.d[len(l.d)*99/100]
 }
 
 // inChild runs this program again with args and decodes the JSON it

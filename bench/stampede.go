@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -47,8 +46,7 @@ func runStampede(cfg config, progress func(string)) []stampedeRow {
 			return []byte("row"), time.Minute, nil
 		}
 		key := []byte("hot-key")
-		var latencies []time.Duration
-		var mu sync.Mutex
+		var lat latencies
 		for range cfg.stampedeRounds {
 			c.Delete(key)
 			var wg sync.WaitGroup
@@ -65,20 +63,17 @@ func runStampede(cfg config, progress func(string)) []stampedeRow {
 						v, d, _ := load(context.Background(), key)
 						_ = c.SetWithTTL(key, v, d)
 					}
-					took := time.Since(began)
-					mu.Lock()
-					latencies = append(latencies, took)
-					mu.Unlock()
+					lat.add(time.Since(began))
 				}()
 			}
 			close(start)
 			wg.Wait()
 		}
 		_ = c.Close()
-		slices.Sort(latencies)
+		p50, p99 := lat.p50p99()
 		rows = append(rows, stampedeRow{
 			Mode: mode, Rounds: cfg.stampedeRounds, Callers: cfg.stampedeCallers, LoaderCalls: calls.Load(),
-			P50: latencies[len(latencies)/2], P99: latencies[len(latencies)*99/100],
+			P50: p50, P99: p99,
 		})
 	}
 	return rows

@@ -142,11 +142,7 @@ func tierReads(cfg config, c tierContender, addr string, hot, cold, coldEvery in
 		row.Note = err.Error()
 		return row
 	}
-	defer func() {
-		for _, in := range insts {
-			in.close()
-		}
-	}()
+	defer closeAll(insts)
 	hotKeys, coldKeys := keyList(prefix+":hot", hot), keyList(prefix+":cold", cold)
 	load := func(_ context.Context, key []byte) ([]byte, time.Duration, error) { return tierValue(key), 0, nil }
 	ctx := context.Background()
@@ -160,8 +156,7 @@ func tierReads(cfg config, c tierContender, addr string, hot, cold, coldEvery in
 	}
 	d := cfg.duration * 3
 	var ops, local atomic.Int64
-	var mu sync.Mutex
-	var samples []time.Duration
+	var lat latencies
 	var wg sync.WaitGroup
 	stop := time.Now().Add(d)
 	for _, in := range insts {
@@ -194,16 +189,13 @@ func tierReads(cfg config, c tierContender, addr string, hot, cold, coldEvery in
 				}
 				ops.Add(n)
 				local.Add(l)
-				mu.Lock()
-				samples = append(samples, mine...)
-				mu.Unlock()
+				lat.add(mine...)
 			}()
 		}
 	}
 	wg.Wait()
-	slices.Sort(samples)
 	row.Mops = float64(ops.Load()) / d.Seconds() / 1e6
-	row.P50, row.P99 = samples[len(samples)/2], samples[len(samples)*99/100]
+	row.P50, row.P99 = lat.p50p99()
 	if c.name != "go-redis, no local cache" {
 		row.LocalShare = float64(local.Load()) / float64(ops.Load())
 	}

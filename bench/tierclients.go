@@ -102,12 +102,16 @@ func openInstances(c tierContender, addr string, n int) ([]tierClient, error) {
 	for range n {
 		inst, err := c.open(addr)
 		if err != nil {
-			for _, o := range out {
-				o.close()
-			}
+			closeAll(out)
 			return nil, err
 		}
 		out = append(out, inst)
 	}
 	return out, nil
+}
+
+func closeAll(insts []tierClient) {
+	for _, in := range insts {
+		in.close()
+	}
 }

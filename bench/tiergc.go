@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -99,14 +98,7 @@ func childTierGC(client, addr string, n int) tierGCRow {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	row.HeapObjects, row.HeapMB = ms.HeapObjects, float64(ms.HeapAlloc)/(1<<20)
-	var walls []time.Duration
-	for range 3 {
-		began := time.Now()
-		runtime.GC()
-		walls = append(walls, time.Since(began))
-	}
-	slices.Sort(walls)
-	row.GCWall = walls[1]
+	row.GCWall = forcedGC()
 	row.RSSMB = float64(rss()) / (1 << 20)
 	row.Cached = count()
 	return row

@@ -50,7 +50,7 @@ func (t *tierResults) markdown(b *strings.Builder) {
 	}
 	if len(t.GC) > 0 {
 		b.WriteString("### Local copies and the garbage collector\n\n![tier gc](tier-gc.png)\n\n")
-		b.WriteString("One client in a fresh process reads every key once so that it holds a local copy, then forces a GC (median of three).\n\n")
+		b.WriteString("One client in a fresh process reads every key once so that it holds a local copy, then forces a GC (median of five).\n\n")
 		b.WriteString("| client | keys read | held locally | heap objects | heap MB | forced GC | RSS MB |\n|---|---|---|---|---|---|---|\n")
 		for _, r := range t.GC {
 			if r.Note != "" {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -45,11 +44,7 @@ func tierStampede(cfg config, c tierContender, addr string) tierStampedeRow {
 		row.Note = err.Error()
 		return row
 	}
-	defer func() {
-		for _, in := range insts {
-			in.close()
-		}
-	}()
+	defer closeAll(insts)
 	pool := make(chan struct{}, dbConns)
 	var calls, failures atomic.Int64
 	load := func(_ context.Context, key []byte) ([]byte, time.Duration, error) {
@@ -60,8 +55,7 @@ func tierStampede(cfg config, c tierContender, addr string) tierStampedeRow {
 		return tierValue(key), time.Minute, nil
 	}
 	prefix := "stampede-" + strconv.FormatInt(time.Now().UnixNano(), 36) + ":"
-	var mu sync.Mutex
-	var latencies []time.Duration
+	var lat latencies
 	for r := range rounds {
 		key := []byte(prefix + strconv.Itoa(r))
 		start := make(chan struct{})
@@ -78,18 +72,14 @@ func tierStampede(cfg config, c tierContender, addr string) tierStampedeRow {
 					if _, err := in.read(ctx, nil, key, load); err != nil {
 						failures.Add(1)
 					}
-					took := time.Since(began)
-					mu.Lock()
-					latencies = append(latencies, took)
-					mu.Unlock()
+					lat.add(time.Since(began))
 				}()
 			}
 		}
 		close(start)
 		wg.Wait()
 	}
-	slices.Sort(latencies)
 	row.LoaderCalls, row.Errors = calls.Load(), failures.Load()
-	row.P50, row.P99 = latencies[len(latencies)/2], latencies[len(latencies)*99/100]
+	row.P50, row.P99 = lat.p50p99()
 	return row
 }

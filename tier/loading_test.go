@@ -3,8 +3,6 @@ package tier
 import (
 	"context"
 	"errors"
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,27 +22,7 @@ func TestOneLoadAcrossInstances(t *testing.T) {
 		for i := 0; i < instances; i++ {
 			insts = append(insts, newTier(t, testConfig(b)))
 		}
-		want := encodeVersion(key, 0)
-		errs := make(chan error, instances*callers)
-		var wg sync.WaitGroup
-		for _, inst := range insts {
-			for c := 0; c < callers; c++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					got, err := inst.GetOrLoad(context.Background(), nil, key, load)
-					if err == nil && string(got) != string(want) {
-						err = fmt.Errorf("got %q", got)
-					}
-					errs <- err
-				}()
-			}
-		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			require.NoError(t, err)
-		}
+		askAtOnce(t, insts, callers, key, encodeVersion(key, 0), load)
 		require.EqualValues(t, 1, src.loads.Load(), "%d callers in %d instances, one load", instances*callers, instances)
 		var waits, redisReads uint64
 		for _, inst := range insts {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -55,31 +54,13 @@ func TestALockWhoseHolderDiedExpires(t *testing.T) {
 		killed := time.Now()
 
 		src := newSource()
-		var wg sync.WaitGroup
-		errs := make(chan error, 3*100)
-		for i := 0; i < 3; i++ {
+		var insts []*Tier
+		for range 3 {
 			cfg := testConfig(b)
 			cfg.LockTTL = holderLockTTL
-			tr := newTier(t, cfg)
-			for j := 0; j < 100; j++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-					defer cancel()
-					got, err := tr.GetOrLoad(ctx, nil, key, src.load)
-					if err == nil && string(got) != string(encodeVersion(key, 0)) {
-						err = fmt.Errorf("got %q", got)
-					}
-					errs <- err
-				}()
-			}
+			insts = append(insts, newTier(t, cfg))
 		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			require.NoError(t, err)
-		}
+		askAtOnce(t, insts, 100, key, encodeVersion(key, 0), src.load)
 		took := time.Since(killed)
 		require.EqualValues(t, 1, src.loads.Load(), "one survivor loads once the dead holder's lock expires")
 		require.Less(t, took, holderLockTTL+2*time.Second, "the survivors load soon after the lock's expiry")

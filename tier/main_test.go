@@ -185,3 +185,31 @@ func decodeVersion(t testing.TB, key, value []byte) int {
 	require.NoError(t, err)
 	return v
 }
+
+// askAtOnce has callers goroutines in each instance GetOrLoad key at
+// once, and requires each to get want.
+func askAtOnce(t *testing.T, insts []*Tier, callers int, key, want []byte, load ringcache.LoadFunc) {
+	t.Helper()
+	errs := make(chan error, len(insts)*callers)
+	var wg sync.WaitGroup
+	for _, inst := range insts {
+		for range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				got, err := inst.GetOrLoad(ctx, nil, key, load)
+				if err == nil && string(got) != string(want) {
+					err = fmt.Errorf("got %q, want %q", got, want)
+				}
+				errs <- err
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+}
