@@ -18,6 +18,7 @@ type Stats struct {
 	Admissions  uint64 // new keys stored
 	Promotions  uint64 // LRUK: entries moved from probation to main
 	Rejections  uint64 // LRUK: probation entries dropped for main's victim or short of K reads
+	Replans     uint64 // times a shard moved the boundary between its index and its rings
 	Entries     uint64 // entries held, as Len (tombstones and stale values included)
 	BytesUsed   uint64 // bytes those entries take: header, key, value, index slot
 	Capacity    uint64 // Config.Capacity
@@ -46,7 +47,7 @@ func (c *Cache) Stats() Stats {
 	return Stats{
 		Hits: sum.Hits, Misses: sum.Misses, Sets: sum.Sets, Deletes: sum.Deletes,
 		Overwrites: sum.Overwrites, Evictions: sum.Evictions, Expirations: sum.Expirations,
-		Admissions: sum.Admissions, Promotions: sum.Promotions, Rejections: sum.Rejections,
+		Admissions: sum.Admissions, Promotions: sum.Promotions, Rejections: sum.Rejections, Replans: sum.Replans,
 		Entries: sum.Entries, BytesUsed: sum.BytesUsed, Capacity: uint64(c.capacity),
 		Loads: ls.loads.Load(), LoadsDiscarded: ls.discarded.Load(), LoadErrors: ls.loadErrors.Load(), SharedLoads: ls.shared.Load(),
 		NegativeHits: ls.negativeHits.Load(), GuardRejections: ls.guardRejections.Load(),

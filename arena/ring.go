@@ -341,6 +341,12 @@ func (r *Ring) ShrinkStart(n int) bool {
 	case r.used == 0:
 		r.buf = r.buf[n:]
 		r.head, r.tail, r.padAt = 0, 0, len(r.buf)
+	case r.tail == 0 && r.head >= n:
+		// Wrapped with nothing before the tail: the bytes before the head
+		// are free.
+		r.buf = r.buf[n:]
+		r.head -= n
+		r.padAt -= n
 	case r.tail <= r.head || r.head < n:
 		return false
 	default:

@@ -30,37 +30,58 @@ const (
 // MinSize is the least memory Init accepts for one shard.
 const MinSize = 1024
 
-// Layout says how Init divides a shard's memory.
+// Layout says how Init divides a shard's memory: the rings at its start,
+// and at its end the tail, the memory that scales with the number of
+// entries the shard indexes (the policy's sketch and history, and the
+// index slots). The boundary between them moves as the shard learns the
+// size of its entries (see replan).
 type Layout struct {
 	Slots, SketchWords, HistoryWords, HistoryHashes int
 	Probation, Main                                 int // ring bytes
-	Entries                                         int // expected at AvgPayload
+	Entries                                         int // the index's planned entries
 }
 
-// PlanLayout returns how Init divides size bytes for o: enough index slots
-// for rings full of AvgPayload entries at the maximum load, the policy's
-// memory for that many entries, and the rest for the rings.
+// perEntry is what an entry of record bytes (header included) costs with
+// its share of the tail.
+func perEntry(record int, kind evict.Kind) int {
+	n := record + slotSize*loadDen/loadNum
+	if kind == evict.LRUK {
+		n += evict.LRUKBytesPerEntry
+	}
+	return n
+}
+
+// PlanLayout returns how Init divides size bytes for o: a tail for rings
+// full of AvgPayload entries at the index's maximum load, and the rest
+// for the rings.
 func PlanLayout(size int, o Options) Layout {
-	perEntry := HeaderSize + max(o.AvgPayload, 1) + slotSize*loadDen/loadNum
-	if o.Policy == evict.LRUK {
-		perEntry += evict.LRUKBytesPerEntry
-	}
-	var l Layout
-	l.Entries = size / perEntry
-	l.Slots = max(l.Entries*loadDen/loadNum, minSlots)
-	if o.Policy == evict.LRUK {
-		l.SketchWords, l.HistoryWords, l.HistoryHashes = evict.LRUKMemory(l.Entries)
-		// The sketch's floor is for shards of some size; in tiny ones it
-		// may take an eighth of the memory at most.
-		l.SketchWords = min(l.SketchWords, max(size/64, 8))
-	}
-	ring := int(min(int64(size-slotSize*(l.Slots+l.SketchWords+l.HistoryWords)), maxRingSize))
+	l := planTail(size, size/perEntry(HeaderSize+max(o.AvgPayload, 1), o.Policy), o.Policy)
+	ring := ringBytes(size, l.tailBytes())
 	if o.Policy == evict.LRUK {
 		l.Probation = ring / probationShare
 	}
 	l.Main = ring - l.Probation
 	return l
 }
+
+// planTail sizes the tail of a shard of size bytes for entries entries.
+func planTail(size, entries int, kind evict.Kind) Layout {
+	l := Layout{Entries: entries}
+	l.Slots = max(entries*loadDen/loadNum, minSlots)
+	if kind == evict.LRUK {
+		l.SketchWords, l.HistoryWords, l.HistoryHashes = evict.LRUKMemory(entries)
+		// The sketch's floor is for shards of some size; in tiny ones it
+		// may take an eighth of the memory at most.
+		l.SketchWords = min(l.SketchWords, max(size/64, 8))
+	}
+	return l
+}
+
+func (l Layout) tailBytes() int { return slotSize * (l.Slots + l.SketchWords + l.HistoryWords) }
+
+// ringBytes is what the rings of a shard of size bytes get beside a tail
+// of tail bytes.
+func ringBytes(size, tail int) int { return int(min(int64(size-tail), maxRingSize)) }
 
 // split is where main's offsets start in the offsets slots store:
 // probation's records are at [0, split), main's at split and above.

@@ -3,7 +3,6 @@ package shard
 import (
 	"errors"
 	"sync"
-	"unsafe"
 
 	"github.com/ringcache/ringcache/arena"
 	"github.com/ringcache/ringcache/evict"
@@ -79,6 +78,14 @@ type Shard struct {
 	// shrink was due.
 	shrinkWaits int
 	hasher      keyhash.Hasher
+	// mem is all of the shard's memory: the rings at its start, the tail
+	// (policy memory and index, sized by tail) at its end.
+	mem  []byte
+	tail Layout
+	opts Options
+	// minRing is the least the rings may shrink to as the index grows:
+	// half their first size, so that maxRecord stays at most half of them.
+	minRing int
 }
 
 // genStripes is the number of write generations per shard: enough that
@@ -91,49 +98,28 @@ func (s *Shard) gen(h uint64) *uint32 { return &s.gens[h>>32%genStripes] }
 // Hash returns the shard's hash of key.
 func (s *Shard) Hash(key []byte) uint64 { return s.hasher.Sum(key) }
 
-// Init makes s an empty shard over mem, which it uses whole for its index,
-// policy memory and rings (see PlanLayout). mem must be 8-byte aligned and
-// zeroed; the shard never allocates after Init. Init returns ErrTooSmall
-// when mem is shorter than MinSize.
+// Init makes s an empty shard over mem, which it uses whole for its
+// rings, policy memory and index (see PlanLayout). mem must be 8-byte
+// aligned and zeroed. Init returns ErrTooSmall when mem is shorter than
+// MinSize.
 func (s *Shard) Init(mem []byte, o Options) error {
 	if len(mem) < MinSize {
 		return ErrTooSmall
 	}
 	l := PlanLayout(len(mem), o)
-	words := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(mem))), len(mem)/slotSize)
-	take := func(n int) []uint64 {
-		w := words[:n:n]
-		words = words[n:]
-		return w
-	}
-	slots := take(l.Slots)
-	policy := evict.NewFIFO()
-	if o.Policy == evict.LRUK {
-		var err error
-		sketch := take(l.SketchWords)
-		if policy, err = evict.NewLRUK(o.K, l.Entries, sketch, take(l.HistoryWords), l.HistoryHashes); err != nil {
-			return err
-		}
-	}
-	rings := mem[len(mem)-len(words)*slotSize:]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.slots = slots
+	s.mem, s.opts = mem, o
 	total := l.Probation + l.Main
-	s.ringMem = rings[:total:total]
+	s.ringMem = mem[:total]
 	s.rings[probation] = arena.NewRing(s.ringMem[:l.Probation])
 	s.rings[mainRing] = arena.NewRing(s.ringMem[l.Probation:])
-	s.maxLive = l.Slots * loadNum / loadDen
-	s.targetProb = l.Probation
-	s.resizeStep = max(total/resizeSteps, 1)
-	period := o.ClimbPeriod
-	if period <= 0 {
-		period = 10 * s.maxLive
+	if err := s.bindTail(l); err != nil {
+		return err
 	}
-	s.climber = evict.NewWindowClimber(period, total)
-	s.sizeProbation()
+	s.targetProb = l.Probation
 	s.maxRecord = min(l.Main/maxRecordShare, HeaderSize+MaxValueLen)
-	s.policy = policy
+	s.minRing = total / 2
 	s.hasher = o.Hasher
 	s.live, s.liveBytes, s.probLive, s.shrinkWaits = 0, 0, 0, 0
 	s.stats = Stats{}
@@ -231,6 +217,9 @@ func (s *Shard) store(h uint64, key, value []byte, now, expiry int64, framed, fi
 		s.kill(slot, g, hd.size())
 	} else {
 		s.stats.Admissions++
+	}
+	if s.live >= s.maxLive || !s.rings[r].Fits(size) {
+		s.rebalance()
 	}
 	for s.live >= s.maxLive || (r == probation && s.probLive >= s.maxProb) {
 		if _, ok := s.rings[probation].Head(); ok {

@@ -11,6 +11,9 @@ type Stats struct {
 	// main's victim was worth more or they had not earned main (these are
 	// counted in Evictions too).
 	Admissions, Promotions, Rejections uint64
+	// Replans counts moves of the boundary between the rings and the
+	// index (see adapt.go).
+	Replans uint64
 	// Entries counts indexed entries, including expired ones no operation
 	// has reclaimed yet (they are never returned).
 	Entries uint64
@@ -31,6 +34,7 @@ func (s *Stats) Add(o Stats) {
 	s.Admissions += o.Admissions
 	s.Promotions += o.Promotions
 	s.Rejections += o.Rejections
+	s.Replans += o.Replans
 	s.Entries += o.Entries
 	s.BytesUsed += o.BytesUsed
 }

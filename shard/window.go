@@ -47,13 +47,16 @@ func (s *Shard) resize(now int64) {
 	switch {
 	case s.targetProb > cur:
 		step := min(s.targetProb-cur, s.resizeStep)
-		if !m.CanGrowStart() {
+		if !m.CanGrowStart() && m.Tail() != 0 {
 			if !s.adoptMainStart(step) {
 				return
 			}
 			break
 		}
-		for m.CanGrowStart() {
+		// Main is unwrapped, or wrapped with its tail at zero (full to its
+		// end, as an exactly filled ring or a replan leaves it): its
+		// oldest records lie at its start.
+		for m.CanGrowStart() || m.Tail() == 0 {
 			off, ok := m.Head()
 			if !ok || off >= step {
 				break

@@ -1,0 +1,145 @@
+package shard
+
+import (
+	"unsafe"
+
+	"github.com/ringcache/ringcache/evict"
+)
+
+// How the boundary between the rings and the tail (policy memory and
+// index) follows the entries a shard actually stores. Options.AvgPayload
+// only sets where it starts: when the index is full while the rings have
+// room, or the rings are full while most slots sit empty, the shard plans
+// its tail again for the average record it holds, and moves the boundary
+// in one step under its lock.
+//
+// The tail grows into the end of main: the bytes must hold no record, so
+// growth waits until main's tail has moved past them (main then wraps and
+// its head frees them, as eviction does anyway). It shrinks by handing
+// main those bytes at its end. Either way the index is rebuilt from the
+// records (a walk of both rings, rehashing each key) and the policy
+// starts a fresh history over its new memory; the entries and their
+// CLOCK bits stay.
+
+const (
+	// The shard replans when the index is full while at least
+	// 1/roomShare of the ring bytes hold no live record, or when the
+	// rings are nearly full (under 1/fullShare without a live record:
+	// padding and dead records take some) while under half the index is
+	// used; and only when the new plan differs from the current one by at
+	// least 1/replanShare of the entries. The gap between the two
+	// triggers is the hysteresis: a balanced shard meets neither.
+	roomShare   = 8
+	fullShare   = 4
+	replanShare = 8
+)
+
+// rebalance replans the tail when the shard is out of balance; store
+// calls it before making room for a new record. It reports whether it
+// replanned.
+func (s *Shard) rebalance() bool {
+	if s.live == 0 {
+		return false
+	}
+	ring := len(s.ringMem)
+	free := ring - s.liveBytes
+	want := len(s.mem) / perEntry(s.liveBytes/s.live, s.opts.Policy)
+	switch {
+	case s.live >= s.maxLive && free >= ring/roomShare:
+		if want < s.tail.Entries+s.tail.Entries/replanShare {
+			return false
+		}
+	case free < ring/fullShare && s.live < s.maxLive/2:
+		// Never below what the live entries need, and probation's: its
+		// share of the index, in proportion to its bytes, must still hold
+		// them when the rings are at most the whole shard.
+		want = max(want, s.live*2, s.probLive*len(s.mem)/max(s.split(), 1)+1)
+		if want > s.tail.Entries-s.tail.Entries/replanShare {
+			return false
+		}
+	default:
+		return false
+	}
+	return s.replan(planTail(len(s.mem), want, s.opts.Policy))
+}
+
+// replan moves the boundary to give the tail l's bytes, rebuilds the
+// index and starts the policy over. It reports false, changing nothing,
+// when main's end holds records in the bytes the tail needs, or when the
+// rings would shrink below minRing.
+func (s *Shard) replan(l Layout) bool {
+	m := &s.rings[mainRing]
+	cur := len(s.ringMem)
+	next := ringBytes(len(s.mem), l.tailBytes())
+	switch {
+	case next < s.minRing || next-s.split() < s.maxRecord:
+		return false
+	case next < cur:
+		if !m.ShrinkEnd(cur - next) {
+			return false
+		}
+	case next > cur:
+		m.GrowEnd(next - cur)
+	}
+	s.ringMem = s.mem[:next]
+	if err := s.bindTail(l); err != nil {
+		panic("shard: a tail planned by planTail was refused: " + err.Error())
+	}
+	if s.opts.Policy == evict.LRUK {
+		lo, hi := s.probBounds()
+		s.targetProb = min(max(s.targetProb, lo), hi)
+	}
+	s.reindex()
+	s.stats.Replans++
+	return true
+}
+
+// bindTail lays the tail l out at the end of the shard's memory: a policy
+// over fresh sketch and history, and an empty index of l.Slots; it sets
+// everything sized by the index or the ring bytes.
+func (s *Shard) bindTail(l Layout) error {
+	words := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(s.mem))), len(s.mem)/slotSize)
+	words = words[len(words)-l.tailBytes()/slotSize:]
+	clear(words)
+	take := func(n int) []uint64 {
+		w := words[:n:n]
+		words = words[n:]
+		return w
+	}
+	policy := evict.NewFIFO()
+	if s.opts.Policy == evict.LRUK {
+		var err error
+		sketch, history := take(l.SketchWords), take(l.HistoryWords)
+		if policy, err = evict.NewLRUK(s.opts.K, l.Entries, sketch, history, l.HistoryHashes); err != nil {
+			return err
+		}
+	}
+	s.policy = policy
+	s.slots = take(l.Slots)
+	s.tail = l
+	s.maxLive = l.Slots * loadNum / loadDen
+	total := len(s.ringMem)
+	s.resizeStep = max(total/resizeSteps, 1)
+	period := s.opts.ClimbPeriod
+	if period <= 0 {
+		period = 10 * s.maxLive
+	}
+	s.climber = evict.NewWindowClimber(period, total)
+	s.sizeProbation()
+	return nil
+}
+
+// reindex fills the empty index from the live records of both rings.
+func (s *Shard) reindex() {
+	for r := range s.rings {
+		ring, base := &s.rings[r], s.base(r)
+		// The rings tile their used bytes (an invariant Check verifies),
+		// so the walk cannot fail.
+		_ = ring.Walk(func(off int) int { return recordSize(ring.Bytes(off, HeaderSize)) }, func(off, _ int) {
+			b := ring.Bytes(off, HeaderSize)
+			if !isDead(b) {
+				s.insert(uint32(s.hasher.Sum(ring.Bytes(off+HeaderSize, keyLenOf(b)))), base+off)
+			}
+		})
+	}
+}
