@@ -385,3 +385,26 @@ func TestRingShrinkEndToItsTail(t *testing.T) {
 	require.Equal(t, 0, m.put(t, 20))
 	m.check(t)
 }
+
+// A ring full to its end with its tail back at zero has free bytes only
+// before its head: ShrinkStart gives those up.
+func TestShrinkStartOfARingWrappedAtZero(t *testing.T) {
+	r := NewRing(make([]byte, 100))
+	for range 4 {
+		_, ok := r.Alloc(25)
+		require.True(t, ok)
+	}
+	require.Zero(t, r.Tail(), "full to the end, the tail wraps to zero")
+	require.False(t, r.ShrinkStart(10), "the oldest record lies there")
+	r.Reclaim(25)
+	require.True(t, r.ShrinkStart(20))
+	head, _ := r.Head()
+	require.Equal(t, 5, head)
+	require.Equal(t, 80, r.Size())
+	require.NoError(t, r.Walk(func(int) int { return 25 }, func(int, int) {}))
+	off, ok := r.Alloc(5)
+	require.True(t, ok, "the bytes left before the head are free")
+	require.Zero(t, off)
+	_, ok = r.Alloc(1)
+	require.False(t, ok, "and no more")
+}
