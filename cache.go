@@ -23,7 +23,8 @@ type Cache struct {
 	defaultTTL time.Duration
 	jitter     *ttl.Jitter // nil without Config.TTLJitter
 	codecs     *codecs
-	maxEntry   int
+	maxEntry   int // what one shard stores
+	maxChunked int // what the cache stores, in chunks past maxEntry
 	capacity   int64
 	loading    loading
 
@@ -82,6 +83,7 @@ func New(cfg Config) (*Cache, error) {
 		}
 	}
 	c.maxEntry = c.shards[0].MaxPayload()
+	c.maxChunked = maxChunked(cfg.Capacity, len(c.shards), c.maxEntry)
 	if c.clock == nil {
 		c.clock = ttl.System()
 	}
@@ -91,10 +93,12 @@ func New(cfg Config) (*Cache, error) {
 
 func (c *Cache) shardFor(h uint64) *shard.Shard { return &c.shards[h>>c.shift].Shard }
 
-// MaxEntrySize returns the largest len(key)+len(value) the cache stores: a
-// quarter of a shard's main ring, and at most 16 MiB - 1. Compressed and
-// loaded values take up to 11 bytes more for their frame.
-func (c *Cache) MaxEntrySize() int { return c.maxEntry }
+// MaxEntrySize returns the largest len(key)+len(value) the cache stores:
+// an eighth of Capacity, or what one shard holds (a quarter of its main
+// ring, at most 16 MiB - 1) when that is more. Entries larger than one
+// shard holds are stored in chunks across shards (see chunks.go), each
+// verified when read.
+func (c *Cache) MaxEntrySize() int { return c.maxChunked }
 
 // Set stores value under key with Config.DefaultTTL, replacing any earlier
 // value. See SetWithTTL.
@@ -124,6 +128,10 @@ func (c *Cache) set(key, value []byte, d time.Duration) error {
 	s := c.shardFor(h)
 	now := c.clock.Now()
 	expiry := ttl.Stamp(now, d)
+	if len(key)+len(value) > c.maxEntry && len(key) <= MaxKeyLen {
+		_, err := c.setChunked(h, key, value, frame{fresh: expiry, born: now}, expiry, false, 0)
+		return err
+	}
 	if !c.codecs.wants(len(value)) {
 		return s.Set(h, key, value, now, expiry, false)
 	}
@@ -160,6 +168,13 @@ func (c *Cache) setCompressed(s *shard.Shard, h uint64, key, value []byte, now, 
 // when that saves space, unless a write of the key came since gen was
 // read: see Shard.Fill. A load whose result is not stored is counted.
 func (c *Cache) fill(h uint64, key, value []byte, now int64, f frame, expiry int64, gen uint32) error {
+	if len(key)+frameSize+len(value) > c.maxEntry {
+		stored, err := c.setChunked(h, key, value, f, expiry, true, gen)
+		if !stored && err == nil {
+			c.loading.stats.discarded.Add(1)
+		}
+		return err
+	}
 	bp := c.codecs.buffers.Get().(*[]byte)
 	defer c.codecs.buffers.Put(bp)
 	b, saved := c.codecs.frame((*bp)[:0], value, f)
@@ -188,27 +203,32 @@ func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	out := dst
+	var big chunked
 	ok, _ := c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
 		var served bool
-		out, served = c.appendValue(dst, v, framed, now)
+		out, served = c.appendValue(dst, v, framed, now, &big)
 		return served
 	})
-	if !ok {
+	switch {
+	case !ok:
 		return dst, false
+	case big.m.chunks > 0:
+		return c.gather(dst, h, key, big, now)
 	}
 	return out, true
 }
 
 // appendValue appends what a plain read of a stored value returns, and
-// reports whether there is anything (see served).
-func (c *Cache) appendValue(dst, v []byte, framed bool, now int64) ([]byte, bool) {
+// reports whether there is anything (see served); a chunked value's
+// manifest goes to big instead, for the caller to gather.
+func (c *Cache) appendValue(dst, v []byte, framed bool, now int64, big *chunked) ([]byte, bool) {
 	if !framed { // the hot path, without a call: served is not inlined
 		return append(dst, v...), true
 	}
 	f, payload, ok := served(v, framed, now)
 	switch {
 	case !ok:
-		return dst, false
+		return dst, big.seen(v, framed, now)
 	case f.codec == NoCompression:
 		return append(dst, payload...), true
 	}
@@ -224,6 +244,7 @@ func (c *Cache) appendValue(dst, v []byte, framed bool, now int64) ([]byte, bool
 func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
+	var big chunked
 	ok, _ := c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
 		if !framed { // the hot path, without a call: served is not inlined
 			if fn != nil {
@@ -233,7 +254,7 @@ func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
 		}
 		f, payload, ok := served(v, framed, now)
 		if !ok {
-			return false
+			return big.seen(v, framed, now)
 		}
 		if f.codec == NoCompression {
 			if fn != nil {
@@ -250,6 +271,15 @@ func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
 		}
 		return err == nil
 	})
+	if ok && big.m.chunks > 0 {
+		bp := c.codecs.buffers.Get().(*[]byte)
+		defer c.codecs.buffers.Put(bp)
+		var v []byte
+		if v, ok = c.gather((*bp)[:0], h, key, big, now); ok && fn != nil {
+			fn(v)
+		}
+		*bp = v
+	}
 	return ok
 }
 
@@ -258,10 +288,15 @@ func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
 func (c *Cache) Has(key []byte) bool {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
-	return c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool {
+	var big chunked
+	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool {
 		_, _, ok := served(v, framed, now)
-		return ok
+		return ok || big.seen(v, framed, now)
 	})
+	if ok && big.m.chunks > 0 {
+		return c.chunksPresent(h, key, big, now)
+	}
+	return ok
 }
 
 // Delete removes key and reports whether it held a live entry: one a Get
@@ -271,10 +306,15 @@ func (c *Cache) Has(key []byte) bool {
 func (c *Cache) Delete(key []byte) bool {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
-	return c.shardFor(h).Delete(h, key, now, func(v []byte, framed bool) bool {
+	var big chunked
+	live := c.shardFor(h).Delete(h, key, now, func(v []byte, framed bool) bool {
 		_, _, ok := served(v, framed, now)
-		return ok
+		return ok || big.seen(v, framed, now)
 	})
+	if big.m.chunks > 0 {
+		c.dropChunks(h, key, big.m, big.m.chunks)
+	}
+	return live
 }
 
 // TTL returns the time key's entry has left to live, rounded to the
@@ -285,8 +325,12 @@ func (c *Cache) TTL(key []byte) (time.Duration, bool) {
 	now := c.clock.Now()
 	var left time.Duration
 	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, expiry int64) bool {
+		var big chunked
 		f, _, ok := served(v, framed, now)
-		if !ok {
+		switch {
+		case !ok && big.seen(v, framed, now):
+			f = big.f
+		case !ok:
 			return false
 		}
 		if framed {
@@ -309,9 +353,10 @@ func (c *Cache) Touch(key []byte, d time.Duration) bool {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	fresh := ttl.Stamp(now, d)
-	return c.shardFor(h).Update(h, key, now, func(v []byte, framed bool, _ int64) (int64, bool) {
+	var big chunked
+	ok := c.shardFor(h).Update(h, key, now, func(v []byte, framed bool, _ int64) (int64, bool) {
 		switch _, _, ok := served(v, framed, now); {
-		case !ok:
+		case !ok && !big.seen(v, framed, now):
 			return 0, false
 		case !framed:
 			return fresh, true
@@ -319,6 +364,10 @@ func (c *Cache) Touch(key []byte, d time.Duration) bool {
 		ttl.PutStamp(v[1:], fresh)
 		return c.loading.engineExpiry(fresh), true
 	})
+	if ok && big.m.chunks > 0 {
+		c.touchChunks(h, key, big, fresh, c.loading.engineExpiry(fresh))
+	}
+	return ok
 }
 
 // Len returns the number of entries held. It can include entries whose TTL

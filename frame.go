@@ -27,6 +27,8 @@ type frameKind uint8
 const (
 	kindValue    frameKind = iota
 	kindNegative           // a tombstone: the loader said the key does not exist
+	kindManifest           // the head of a value stored in chunks (chunks.go)
+	kindChunk              // one chunk of such a value
 )
 
 type frame struct {

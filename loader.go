@@ -196,10 +196,17 @@ func getOrLoad[A any](c *Cache, ctx context.Context, dst, key []byte, load func(
 	state, out := stateMissing, dst
 	// gen is the key's write generation at the lookup: a write after it
 	// discards whatever load this call starts or joins.
+	var big chunked
 	_, gen := c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
-		state, out = c.inspect(dst, v, framed, now)
+		state, out = c.inspect(dst, v, framed, now, &big)
 		return state == stateFresh || state == stateRefresh
 	})
+	if big.m.chunks > 0 {
+		var ok bool
+		if out, ok = c.gather(dst, h, key, big, now); !ok {
+			state = stateMissing
+		}
+	}
 	switch state {
 	case stateFresh:
 		return out, nil
@@ -258,27 +265,46 @@ func (c *Cache) stored(h uint64, key []byte) ([]byte, lookupState) {
 	now := c.clock.Now()
 	var v []byte
 	state := stateMissing
+	var big chunked
 	c.shardFor(h).Peek(h, key, now, func(b []byte, framed bool, _ int64) bool {
-		state, v = c.inspect(nil, b, framed, now)
+		state, v = c.inspect(nil, b, framed, now, &big)
 		return true
 	})
+	if big.m.chunks > 0 {
+		var ok bool
+		if v, ok = c.gather(nil, h, key, big, now); !ok {
+			state = stateMissing
+		}
+	}
 	return v, state
 }
 
 // inspect classifies a stored value for GetOrLoad and appends it to dst
-// when there is one to serve (stale ones included).
-func (c *Cache) inspect(dst, v []byte, framed bool, now int64) (lookupState, []byte) {
+// when there is one to serve (stale ones included); a chunked value's
+// manifest goes to big instead, for the caller to gather.
+func (c *Cache) inspect(dst, v []byte, framed bool, now int64, big *chunked) (lookupState, []byte) {
 	if !framed {
 		return stateFresh, append(dst, v...)
 	}
 	f, payload := readFrame(v)
-	if f.kind == kindNegative {
+	out, err := dst, error(nil)
+	switch f.kind {
+	case kindNegative:
 		if ttl.Expired(f.fresh, now) {
 			return stateMissing, dst
 		}
 		return stateNegative, dst
+	case kindManifest:
+		m, ok := readManifest(payload)
+		if !ok {
+			return stateMissing, dst
+		}
+		big.f, big.m = f, m
+	case kindValue:
+		out, err = c.codecs.appendPayload(dst, f, payload)
+	default:
+		return stateMissing, dst
 	}
-	out, err := c.codecs.appendPayload(dst, f, payload)
 	switch {
 	case err != nil:
 		return stateMissing, dst

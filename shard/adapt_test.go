@@ -22,7 +22,7 @@ func TestTheIndexFollowsTheEntrySize(t *testing.T) {
 				for i := range n {
 					k := fmt.Sprintf("%s-%d", name, i)
 					set(t, s, k, strings.Repeat(k[:1], valueLen))
-					if i%97 == 0 {
+					if i%251 == 0 {
 						require.NoError(t, s.Check(), "%s after %d writes", name, i)
 					}
 				}
@@ -35,7 +35,7 @@ func TestTheIndexFollowsTheEntrySize(t *testing.T) {
 					}
 				}
 			}
-			phase("small", 20_000, 4)
+			phase("small", 8_000, 4)
 			grown := s.stats.Replans
 			require.Positive(t, grown, "small entries grow the index")
 			require.Greater(t, s.maxLive, 3*planned)

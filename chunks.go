@@ -1,0 +1,266 @@
+package ringcache
+
+import (
+	"encoding/binary"
+	"math/rand/v2"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/ringcache/ringcache/shard"
+	"github.com/ringcache/ringcache/ttl"
+)
+
+// Values too large for one shard are stored in chunks. Each chunk is an
+// entry of its own, under a key of a marker byte, a random id drawn for
+// this write and the chunk's number; chunk i goes to
+// the (i+1)-th shard after the key's own, so that no shard takes two
+// chunks of one value and a write cannot evict its own chunks. Its value
+// is framed as a chunk. Under the key itself
+// a manifest entry names the id, the chunk count, the stored length and an
+// xxhash64 of the stored bytes (compressed, when Config.Compression
+// compressed them). A read gathers the chunks, checks that each is a chunk,
+// and checks the length and checksum of the whole: a chunk evicted,
+// expired or overwritten makes the read a miss, never a wrong value.
+// Chunks live and are evicted like any entry, so Config.Capacity bounds
+// them too.
+
+const (
+	chunkMarker  = 0xff
+	chunkSuffix  = 1 + 8 + 4 // marker, id, chunk number
+	manifestSize = 8 + 4 + 8 + 8
+	// maxChunkedShare: a chunked value may take at most this fraction of
+	// the capacity (an eighth), so that one write cannot flush the cache.
+	maxChunkedShare = 8
+)
+
+// manifest is the decoded payload of a chunked value's head entry.
+type manifest struct {
+	id     uint64
+	chunks int
+	length int    // bytes stored, over all chunks
+	sum    uint64 // xxhash64 of those bytes
+}
+
+func putManifest(b []byte, m manifest) {
+	binary.LittleEndian.PutUint64(b, m.id)
+	binary.LittleEndian.PutUint32(b[8:], uint32(m.chunks))
+	binary.LittleEndian.PutUint64(b[12:], uint64(m.length))
+	binary.LittleEndian.PutUint64(b[20:], m.sum)
+}
+
+func readManifest(b []byte) (manifest, bool) {
+	if len(b) != manifestSize {
+		return manifest{}, false
+	}
+	return manifest{
+		id:     binary.LittleEndian.Uint64(b),
+		chunks: int(binary.LittleEndian.Uint32(b[8:])),
+		length: int(binary.LittleEndian.Uint64(b[12:])),
+		sum:    binary.LittleEndian.Uint64(b[20:]),
+	}, true
+}
+
+// chunked is a manifest found by a read, with its frame.
+type chunked struct {
+	f frame
+	m manifest
+}
+
+// seen records a fresh manifest in v for the caller to gather after its
+// shard lock is released; it reports whether there was one.
+func (b *chunked) seen(v []byte, framed bool, now int64) bool {
+	if !framed {
+		return false
+	}
+	f, payload := readFrame(v)
+	if f.kind != kindManifest || ttl.Expired(f.fresh, now) {
+		return false
+	}
+	m, ok := readManifest(payload)
+	if ok {
+		b.f, b.m = f, m
+	}
+	return ok
+}
+
+// chunkBytes is the payload of a full chunk in a cache whose shards
+// store shardLimit bytes of key and value.
+func chunkBytes(shardLimit int) int { return shardLimit - chunkSuffix - frameSize }
+
+// maxChunked is the largest len(key)+len(value) the cache stores: an
+// eighth of the capacity, in at most one chunk per shard, or the shard
+// limit when that is more.
+func maxChunked(capacity int64, shards, shardLimit int) int {
+	most := min(capacity/maxChunkedShare, int64(shards)*int64(chunkBytes(shardLimit)))
+	return max(shardLimit, int(min(most, int64(^uint(0)>>1))))
+}
+
+// chunkShard is the shard of chunk i of the value under a key hashing to h.
+func (c *Cache) chunkShard(h uint64, i int) *shard.Shard {
+	return &c.shards[(int(h>>c.shift)+1+i)%len(c.shards)].Shard
+}
+
+// chunkKey appends the key of chunk i of the value written with id to
+// dst. The id alone tells values apart: 64 random bits, drawn per write.
+func chunkKey(dst []byte, id uint64, i int) []byte {
+	dst = append(dst, chunkMarker)
+	dst = binary.LittleEndian.AppendUint64(dst, id)
+	return binary.LittleEndian.AppendUint32(dst, uint32(i))
+}
+
+// setChunked stores a value too large for a shard, compressed when that
+// saves space, behind a manifest under key framed by f (its kind and
+// codec are set here); expiry is the entries' engine expiry. With fill,
+// the manifest is stored only if key's write generation is still gen, and
+// the result says whether it was.
+func (c *Cache) setChunked(h uint64, key, value []byte, f frame, expiry int64, fill bool, gen uint32) (bool, error) {
+	if len(key)+len(value) > c.maxChunked {
+		return false, ErrEntryTooLarge
+	}
+	now := c.clock.Now()
+	bp := c.codecs.buffers.Get().(*[]byte)
+	defer c.codecs.buffers.Put(bp)
+	framed, saved := c.codecs.frame((*bp)[:0], value, f)
+	*bp = framed
+	f.codec = readFrameCodec(framed)
+	stored := framed[frameSize:]
+	m := manifest{id: rand.Uint64(), length: len(stored), sum: xxhash.Sum64(stored)}
+	per := chunkBytes(c.maxEntry)
+	m.chunks = (len(stored) + per - 1) / per
+
+	kp := c.codecs.buffers.Get().(*[]byte)
+	defer c.codecs.buffers.Put(kp)
+	vp := c.codecs.buffers.Get().(*[]byte)
+	defer c.codecs.buffers.Put(vp)
+	for i := range m.chunks {
+		ck := chunkKey((*kp)[:0], m.id, i)
+		part := stored[i*per : min((i+1)*per, len(stored))]
+		cv := append((*vp)[:0], make([]byte, frameSize)...)
+		putFrame(cv, frame{kind: kindChunk, fresh: f.fresh, born: now})
+		cv = append(cv, part...)
+		*kp, *vp = ck, cv
+		if err := c.chunkShard(h, i).Set(c.hasher.Sum(ck), ck, cv, now, expiry, true); err != nil {
+			c.dropChunks(h, key, m, i)
+			return false, err
+		}
+	}
+	old := c.manifestOf(h, key, now)
+	head := append((*vp)[:0], make([]byte, frameSize+manifestSize)...)
+	f.kind = kindManifest
+	putFrame(head, f)
+	putManifest(head[frameSize:], m)
+	*vp = head
+	s := c.shardFor(h)
+	var ok bool
+	var err error
+	if fill {
+		ok, err = s.Fill(h, key, head, now, expiry, true, gen)
+	} else {
+		err = s.Set(h, key, head, now, expiry, true)
+		ok = err == nil
+	}
+	if !ok {
+		c.dropChunks(h, key, m, m.chunks)
+		return false, err
+	}
+	if old.chunks > 0 && old.id != m.id {
+		c.dropChunks(h, key, old, old.chunks)
+	}
+	c.loading.stats.compressedSaved.Add(uint64(saved))
+	return true, nil
+}
+
+func readFrameCodec(b []byte) Codec { f, _ := readFrame(b); return f.codec }
+
+// manifestOf returns the manifest stored under key, expired or not (the
+// zero manifest when there is none), without counting a read.
+func (c *Cache) manifestOf(h uint64, key []byte, now int64) manifest {
+	var m manifest
+	c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool {
+		if framed {
+			if f, payload := readFrame(v); f.kind == kindManifest {
+				m, _ = readManifest(payload)
+			}
+		}
+		return false
+	})
+	return m
+}
+
+// dropChunks deletes the first n chunks of m's value under key, which
+// hashes to h.
+func (c *Cache) dropChunks(h uint64, key []byte, m manifest, n int) {
+	kp := c.codecs.buffers.Get().(*[]byte)
+	defer c.codecs.buffers.Put(kp)
+	now := c.clock.Now()
+	for i := range n {
+		ck := chunkKey((*kp)[:0], m.id, i)
+		*kp = ck
+		c.chunkShard(h, i).Delete(c.hasher.Sum(ck), ck, now, nil)
+	}
+}
+
+// gather appends the value b describes to dst, reading its chunks (counted
+// reads, so that a hot value's chunks stay); it reports false, with dst
+// unchanged, when a chunk is missing or the whole fails its checks.
+func (c *Cache) gather(dst []byte, h uint64, key []byte, b chunked, now int64) ([]byte, bool) {
+	sp := c.codecs.buffers.Get().(*[]byte)
+	defer c.codecs.buffers.Put(sp)
+	kp := c.codecs.buffers.Get().(*[]byte)
+	defer c.codecs.buffers.Put(kp)
+	out := (*sp)[:0]
+	for i := range b.m.chunks {
+		ck := chunkKey((*kp)[:0], b.m.id, i)
+		*kp = ck
+		ok, _ := c.chunkShard(h, i).Read(c.hasher.Sum(ck), ck, now, func(v []byte, framed bool) bool {
+			if !framed {
+				return false
+			}
+			if f, part := readFrame(v); f.kind == kindChunk {
+				out = append(out, part...)
+				return true
+			}
+			return false
+		})
+		if !ok {
+			*sp = out
+			return dst, false
+		}
+	}
+	*sp = out
+	if len(out) != b.m.length || xxhash.Sum64(out) != b.m.sum {
+		return dst, false
+	}
+	res, err := c.codecs.appendPayload(dst, b.f, out)
+	return res, err == nil
+}
+
+// chunksPresent reports whether every chunk of b's value is stored, without
+// counting reads.
+func (c *Cache) chunksPresent(h uint64, key []byte, b chunked, now int64) bool {
+	kp := c.codecs.buffers.Get().(*[]byte)
+	defer c.codecs.buffers.Put(kp)
+	for i := range b.m.chunks {
+		ck := chunkKey((*kp)[:0], b.m.id, i)
+		*kp = ck
+		if !c.chunkShard(h, i).Peek(c.hasher.Sum(ck), ck, now, func([]byte, bool, int64) bool { return true }) {
+			return false
+		}
+	}
+	return true
+}
+
+// touchChunks gives every chunk of b's value the expiry stamp.
+func (c *Cache) touchChunks(h uint64, key []byte, b chunked, fresh, expiry int64) {
+	kp := c.codecs.buffers.Get().(*[]byte)
+	defer c.codecs.buffers.Put(kp)
+	now := c.clock.Now()
+	for i := range b.m.chunks {
+		ck := chunkKey((*kp)[:0], b.m.id, i)
+		*kp = ck
+		c.chunkShard(h, i).Update(c.hasher.Sum(ck), ck, now, func(v []byte, _ bool, _ int64) (int64, bool) {
+			ttl.PutStamp(v[1:], fresh)
+			return expiry, true
+		})
+	}
+}
