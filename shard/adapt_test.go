@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ringcache/ringcache/evict"
+	"github.com/ringcache/ringcache/ttl"
 )
 
 // The index follows the entries: small ones grow it, large ones shrink
@@ -21,8 +22,8 @@ func TestTheIndexFollowsTheEntrySize(t *testing.T) {
 			phase := func(name string, n, valueLen int) {
 				for i := range n {
 					k := fmt.Sprintf("%s-%d", name, i)
-					set(t, s, k, strings.Repeat(k[:1], valueLen))
-					if i%251 == 0 {
+					put(t, s, k, strings.Repeat(k[:1], valueLen))
+					if i%97 == 0 {
 						require.NoError(t, s.Check(), "%s after %d writes", name, i)
 					}
 				}
@@ -35,7 +36,7 @@ func TestTheIndexFollowsTheEntrySize(t *testing.T) {
 					}
 				}
 			}
-			phase("small", 8_000, 4)
+			phase("small", 20_000, 4)
 			grown := s.stats.Replans
 			require.Positive(t, grown, "small entries grow the index")
 			require.Greater(t, s.maxLive, 3*planned)
@@ -56,8 +57,17 @@ func TestABalancedShardKeepsItsPlan(t *testing.T) {
 	require.NoError(t, s.Init(make([]byte, 64<<10), Options{AvgPayload: 64, Policy: evict.LRUK, K: 2}))
 	for i := range 20_000 {
 		k := fmt.Sprintf("k%07d", i) // 8 bytes
-		set(t, s, k, strings.Repeat("v", 48+i%17))
+		put(t, s, k, strings.Repeat("v", 48+i%17))
+		if i%997 == 0 {
+			require.NoError(t, s.Check())
+		}
 	}
 	require.NoError(t, s.Check())
 	require.Zero(t, s.stats.Replans, "entries of about the planned size")
+}
+
+// put is set without a Check after every write, for long runs.
+func put(t *testing.T, s *Shard, key, value string) {
+	t.Helper()
+	require.NoError(t, s.Set(Hash([]byte(key)), []byte(key), []byte(value), 1, ttl.Never, false))
 }
