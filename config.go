@@ -45,19 +45,21 @@ type Config struct {
 	// Shards is the number of independently locked partitions: a power of
 	// two up to 65,536. Zero picks DefaultShards, or fewer when that would
 	// make shards smaller than 256 KiB, or more when it would make them
-	// larger than 4 GiB (caches over 1 TiB). An entry can take at most a
-	// quarter of a shard, so fewer shards admit larger entries.
+	// larger than 4 GiB (caches over 1 TiB). An entry of up to a quarter
+	// of a shard is stored in one piece; larger ones go in chunks, one per
+	// shard (see Cache.MaxEntrySize).
 	Shards int
 
 	// DefaultTTL is the lifetime Set gives entries. Zero means entries do
 	// not expire; negative is ErrInvalidTTL.
 	DefaultTTL time.Duration
 
-	// AvgEntrySize is the expected average of len(key)+len(value). It
-	// splits each shard between index slots and ring bytes so that a cache
-	// full of such entries runs out of both at once. Entries much smaller
-	// than this leave ring space unused (the index fills first); much
-	// larger ones leave index slots unused. Zero means DefaultAvgEntrySize.
+	// AvgEntrySize is the expected average of len(key)+len(value): where
+	// each shard's split between index slots and ring bytes starts. It is
+	// a starting point, not a limit: a shard whose index fills while its
+	// rings have room, or the other way round, moves the split to fit the
+	// entries it holds (Stats.Replans counts the moves). A right hint
+	// saves those moves. Zero means DefaultAvgEntrySize.
 	AvgEntrySize int
 
 	// Policy chooses what the cache keeps when full. The zero value is

@@ -135,7 +135,7 @@ func TestTheGCHarnessAllocatesNothingPerOperationForByteCaches(t *testing.T) {
 	require.NoError(t, err)
 	defer cache.Close()
 	keys := keySpace{n: 1000}
-	fillOwnValues(cache, keys)
+	fillOwnValues(cache, keys, 128)
 	var buf [16]byte
 	var k key
 	dst := make([]byte, 0, 256)

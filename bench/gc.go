@@ -37,6 +37,7 @@ type gcResult struct {
 // memResult is what one child measures for a contender given a byte budget.
 type memResult struct {
 	Contender string
+	EntrySize int // 16-byte key plus value
 	Budget    int64
 	Inserted  int
 	Retained  int
@@ -61,7 +62,7 @@ func childGC(c contender, entries int, d time.Duration) gcResult {
 		res.Note = err.Error()
 		return res
 	}
-	fillOwnValues(cache, keys)
+	fillOwnValues(cache, keys, 128)
 	settle(cache)
 	res.RSSGrowth = rss() - before
 	res.Held = countHeld(cache, keys)
@@ -113,17 +114,17 @@ func (ks keySpace) store(k *key, buf *[16]byte, i uint32) {
 	}
 }
 
-// fillOwnValues writes every key. Generic caches keep the slice they are
-// given, so each entry gets its own value, as in a real program; byte
-// caches copy, so one buffer serves.
-func fillOwnValues(cache cache, keys keySpace) {
-	shared := make([]byte, 128)
+// fillOwnValues writes every key with a value of valueSize bytes. Generic
+// caches keep the slice they are given, so each entry gets its own value,
+// as in a real program; byte caches copy, so one buffer serves.
+func fillOwnValues(cache cache, keys keySpace, valueSize int) {
+	shared := make([]byte, valueSize)
 	var buf [16]byte
 	var k key
 	for i := range keys.n {
 		v := shared
 		if keys.generic {
-			v = make([]byte, 128)
+			v = make([]byte, valueSize)
 		}
 		keys.store(&k, &buf, uint32(i))
 		cache.Set(&k, v)
@@ -175,9 +176,9 @@ func mixedRun(cache cache, keys keySpace, stream []uint32, d time.Duration) floa
 
 // childMemory gives c a byte budget, writes twice that much in distinct
 // 16-byte keys with 128-byte values, and counts what it kept.
-func childMemory(c contender, budget int64) memResult {
-	res := memResult{Contender: c.name, Budget: budget}
-	keys := keySpace{n: int(2 * budget / 144), generic: !c.byteCache}
+func childMemory(c contender, budget int64, entrySize int) memResult {
+	res := memResult{Contender: c.name, Budget: budget, EntrySize: entrySize}
+	keys := keySpace{n: int(2 * budget / int64(entrySize)), generic: !c.byteCache}
 	runtime.GC()
 	before := rss()
 	var cache cache
@@ -185,15 +186,15 @@ func childMemory(c contender, budget int64) memResult {
 	if c.byBytes != nil {
 		cache, err = c.byBytes(budget)
 	} else {
-		res.Note = "bounded by count only: sized to budget / 144 entries"
-		cache, err = c.byCount(int(budget / 144))
+		res.Note = fmt.Sprintf("bounded by count only: sized to budget / %d entries", entrySize)
+		cache, err = c.byCount(int(budget / int64(entrySize)))
 	}
 	if err != nil {
 		res.Note = err.Error()
 		return res
 	}
 	res.Inserted = keys.n
-	fillOwnValues(cache, keys)
+	fillOwnValues(cache, keys, entrySize-16)
 	settle(cache)
 	res.RSSGrowth = rss() - before
 	res.Retained = countHeld(cache, keys)
@@ -300,13 +301,19 @@ func runGC(cfg config, cs []contender, progress func(string)) []gcResult {
 
 func runMemory(cfg config, cs []contender, progress func(string)) []memResult {
 	var rows []memResult
-	for _, c := range cs {
-		progress(fmt.Sprintf("memory: %s with a %d MiB budget", c.name, cfg.budget>>20))
-		var r memResult
-		if err := inChild(&r, "-child=memory", "-contenders="+c.name, "-budget="+strconv.FormatInt(cfg.budget, 10)); err != nil {
-			r = memResult{Contender: c.name, Budget: cfg.budget, Note: err.Error()}
+	for _, size := range memoryEntrySizes {
+		for _, c := range cs {
+			progress(fmt.Sprintf("memory: %s with a %d MiB budget, %d-byte entries", c.name, cfg.budget>>20, size))
+			var r memResult
+			if err := inChild(&r, "-child=memory", "-contenders="+c.name, "-budget="+strconv.FormatInt(cfg.budget, 10), "-entry-size="+strconv.Itoa(size)); err != nil {
+				r = memResult{Contender: c.name, Budget: cfg.budget, EntrySize: size, Note: err.Error()}
+			}
+			rows = append(rows, r)
 		}
-		rows = append(rows, r)
 	}
 	return rows
 }
+
+// memoryEntrySizes are the memory workload's entries: a 16-byte key with
+// 128, 8 and 1,008 bytes of value.
+var memoryEntrySizes = []int{144, 24, 1024}

@@ -83,6 +83,7 @@ func run() error {
 		child      = flag.String("child", "", "internal: run one measurement in this process (gc or memory)")
 		entries    = flag.Int("entries", 0, "internal: entries for -child=gc and -child=tiergc")
 		tierClient = flag.String("tier-client", "", "internal: the client for -child=tiergc")
+		entrySize  = flag.Int("entry-size", 144, "internal: key plus value bytes for -child=memory")
 		redisAddr  = flag.String("redis", "", "internal: the Redis for -child=tiergc")
 		replot     = flag.String("replot", "", "redraw the report and charts of a results.json into -out, running nothing")
 		settleFlag = flag.Bool("settle", true, "hitratio: settle caches that evict in deferred maintenance after every write (false shows how far past their capacity they run)")
@@ -150,7 +151,7 @@ func run() error {
 	case "gc":
 		return json.NewEncoder(os.Stdout).Encode(childGC(cfg.contenders[0], *entries, cfg.gcRun))
 	case "memory":
-		return json.NewEncoder(os.Stdout).Encode(childMemory(cfg.contenders[0], cfg.budget))
+		return json.NewEncoder(os.Stdout).Encode(childMemory(cfg.contenders[0], cfg.budget, *entrySize))
 	case "tiergc":
 		return json.NewEncoder(os.Stdout).Encode(childTierGC(*tierClient, *redisAddr, *entries))
 	default:
