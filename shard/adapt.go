@@ -38,18 +38,18 @@ const (
 // calls it before making room for a new record. It reports whether it
 // replanned.
 func (s *Shard) rebalance() bool {
-	if s.live == 0 {
-		return false
-	}
 	ring := len(s.ringMem)
 	free := ring - s.liveBytes
+	grow := s.live >= s.maxLive && free >= ring/roomShare
+	if !grow && (free >= ring/fullShare || s.live >= s.maxLive/2 || s.live == 0) {
+		return false // balanced: the common case, without a division
+	}
 	want := len(s.mem) / perEntry(s.liveBytes/s.live, s.opts.Policy)
-	switch {
-	case s.live >= s.maxLive && free >= ring/roomShare:
+	if grow {
 		if want < s.tail.Entries+s.tail.Entries/replanShare {
 			return false
 		}
-	case free < ring/fullShare && s.live < s.maxLive/2:
+	} else {
 		// Never below what the live entries need, and probation's: its
 		// share of the index, in proportion to its bytes, must still hold
 		// them when the rings are at most the whole shard.
@@ -57,8 +57,6 @@ func (s *Shard) rebalance() bool {
 		if want > s.tail.Entries-s.tail.Entries/replanShare {
 			return false
 		}
-	default:
-		return false
 	}
 	return s.replan(planTail(len(s.mem), want, s.opts.Policy))
 }
