@@ -105,3 +105,66 @@ func TestRedisKilledAndBack(t *testing.T) {
 	}, 2*time.Second, 5*time.Millisecond)
 	t.Logf("%+v", tr.Stats())
 }
+
+// One master of a cluster dies: its keys go to the loader, the others'
+// keep being served and invalidated through the live nodes, and when it
+// comes back (empty) its keys are cached through Redis again.
+func TestAClusterNodeKilledAndBack(t *testing.T) {
+	redistest.Need(t)
+	cluster, err := redistest.NewCluster(t.TempDir(), 3, "--cluster-require-full-coverage", "no")
+	require.NoError(t, err)
+	t.Cleanup(cluster.Stop)
+	b := backend{"own cluster", cluster.Addrs}
+	cfg := testConfig(b)
+	cfg.UntrackedTTL = 100 * time.Millisecond
+	cfg.RedisTimeout = 300 * time.Millisecond
+	cfg.Breaker = Breaker{Failures: 3, Backoff: 300 * time.Millisecond}
+	cfg.Redis.ConnWriteTimeout = 300 * time.Millisecond
+	a, other := newTier(t, cfg), newTier(t, cfg)
+	ctx := context.Background()
+	src := newSource()
+	load := src.load
+	keys := newKeys("cluster-outage", 30)
+	for _, key := range keys {
+		_, err := a.GetOrLoad(ctx, nil, key, load)
+		require.NoError(t, err)
+	}
+
+	cluster.Node(0).Kill()
+	require.Eventually(t, func() bool { return a.Stats().Resets > 0 }, 5*time.Second, time.Millisecond,
+		"the connection to the dead node carried reads: the local tier is cleared")
+	for _, key := range keys {
+		got, err := a.GetOrLoad(ctx, nil, key, load)
+		require.NoError(t, err, "every key is still answered")
+		require.Equal(t, encodeVersion(key, 0), got)
+	}
+	s := a.Stats()
+	assert.NotZero(t, s.DirectLoads, "the dead node's keys go to the loader: %+v", s)
+	assert.NotZero(t, s.RedisHits, "the live nodes' keys come from Redis: %+v", s)
+
+	// Writes through the live nodes still reach this instance.
+	var live []byte
+	for _, key := range keys {
+		if _, ok := redisGetOK(b, key); ok {
+			live = key
+			break
+		}
+	}
+	require.NotNil(t, live, "some key lives on a live node")
+	src.bump(live)
+	require.NoError(t, other.Invalidate(ctx, live))
+	require.Eventually(t, func() bool {
+		got, err := a.GetOrLoad(ctx, nil, live, load)
+		return err == nil && string(got) == string(encodeVersion(live, 1))
+	}, 2*time.Second, 5*time.Millisecond)
+
+	require.NoError(t, cluster.Node(0).Restart())
+	require.NoError(t, cluster.WaitOK(20*time.Second))
+	for _, key := range newKeys("after-cluster-outage", 10) {
+		require.Eventually(t, func() bool {
+			_, err := a.GetOrLoad(ctx, nil, key, load)
+			_, inRedis := redisGetOK(b, key)
+			return err == nil && inRedis
+		}, 10*time.Second, 50*time.Millisecond, "caching through every node resumes")
+	}
+}

@@ -119,6 +119,20 @@ func newTier(t testing.TB, cfg Config) *Tier {
 	return tr
 }
 
+// redisGetOK reads key from Redis directly: false when it is missing or
+// its node does not answer.
+func redisGetOK(b backend, key []byte) (string, bool) {
+	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: b.addrs, DisableCache: true, ConnWriteTimeout: 300 * time.Millisecond})
+	if err != nil {
+		return "", false
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	v, err := c.Do(ctx, c.B().Get().Key(string(key)).Build()).ToString()
+	return v, err == nil
+}
+
 // redisGet reads key from Redis directly; "" with false when missing.
 func redisGet(t testing.TB, b backend, key []byte) (string, bool) {
 	t.Helper()

@@ -94,8 +94,9 @@ type Cluster struct {
 
 // NewCluster starts masters servers in cluster mode under dir, joins them
 // with redis-cli --cluster create, and waits until every node reports
-// the cluster ok. The caller stops it.
-func NewCluster(dir string, masters int) (*Cluster, error) {
+// the cluster ok. extra are more redis-server arguments for every node.
+// The caller stops it.
+func NewCluster(dir string, masters int, extra ...string) (*Cluster, error) {
 	c := &Cluster{}
 	for i := 0; i < masters; i++ {
 		sub := filepath.Join(dir, strconv.Itoa(i))
@@ -103,7 +104,8 @@ func NewCluster(dir string, masters int) (*Cluster, error) {
 			c.Stop()
 			return nil, err
 		}
-		s, err := start(sub, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000")
+		args := append([]string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"}, extra...)
+		s, err := start(sub, args...)
 		if err != nil {
 			c.Stop()
 			return nil, err
@@ -117,22 +119,36 @@ func NewCluster(dir string, masters int) (*Cluster, error) {
 		c.Stop()
 		return nil, fmt.Errorf("redistest: redis-cli --cluster create: %w\n%s", err, out)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for _, addr := range c.Addrs {
+	if err := c.WaitOK(20 * time.Second); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+// WaitOK waits until every running node reports the cluster ok.
+func (c *Cluster) WaitOK(within time.Duration) error {
+	deadline := time.Now().Add(within)
+	for _, s := range c.servers {
+		if s.cmd == nil {
+			continue
+		}
 		for {
-			info, err := command(addr, "CLUSTER", "INFO")
+			info, err := command(s.Addr, "CLUSTER", "INFO")
 			if err == nil && strings.Contains(info, "cluster_state:ok") {
 				break
 			}
 			if time.Now().After(deadline) {
-				c.Stop()
-				return nil, fmt.Errorf("redistest: cluster node %s not ok after 20s: %v", addr, err)
+				return fmt.Errorf("redistest: cluster node %s not ok after %v: %v", s.Addr, within, err)
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	return c, nil
+	return nil
 }
+
+// Node returns the i-th node, to Kill and Restart.
+func (c *Cluster) Node(i int) *Server { return c.servers[i] }
 
 // Stop stops every node.
 func (c *Cluster) Stop() {
