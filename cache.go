@@ -312,6 +312,8 @@ func (c *Cache) Delete(key []byte) bool {
 		return ok || big.seen(v, framed, now)
 	})
 	if big.m.chunks > 0 {
+		// A value with a chunk gone was no longer one a Get returns.
+		live = live && c.chunksPresent(h, key, big, now)
 		c.dropChunks(h, key, big.m, big.m.chunks)
 	}
 	return live
@@ -324,8 +326,8 @@ func (c *Cache) TTL(key []byte) (time.Duration, bool) {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	var left time.Duration
+	var big chunked
 	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, expiry int64) bool {
-		var big chunked
 		f, _, ok := served(v, framed, now)
 		switch {
 		case !ok && big.seen(v, framed, now):
@@ -339,6 +341,9 @@ func (c *Cache) TTL(key []byte) (time.Duration, bool) {
 		left = ttl.Remaining(expiry, now)
 		return true
 	})
+	if ok && big.m.chunks > 0 && !c.chunksPresent(h, key, big, now) {
+		return 0, false
+	}
 	return left, ok
 }
 
@@ -365,6 +370,9 @@ func (c *Cache) Touch(key []byte, d time.Duration) bool {
 		return c.loading.engineExpiry(fresh), true
 	})
 	if ok && big.m.chunks > 0 {
+		if !c.chunksPresent(h, key, big, now) {
+			return false // a Get would miss: there is nothing to touch
+		}
 		c.touchChunks(h, key, big, fresh, c.loading.engineExpiry(fresh))
 	}
 	return ok

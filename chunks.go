@@ -235,19 +235,28 @@ func (c *Cache) gather(dst []byte, h uint64, key []byte, b chunked, now int64) (
 	return res, err == nil
 }
 
-// chunksPresent reports whether every chunk of b's value is stored, without
-// counting reads.
+// chunksPresent reports whether every chunk of b's value is stored as a
+// chunk, without counting reads or reading their bytes (gather checks
+// those).
 func (c *Cache) chunksPresent(h uint64, key []byte, b chunked, now int64) bool {
 	kp := c.codecs.buffers.Get().(*[]byte)
 	defer c.codecs.buffers.Put(kp)
 	for i := range b.m.chunks {
 		ck := chunkKey((*kp)[:0], b.m.id, i)
 		*kp = ck
-		if !c.chunkShard(h, i).Peek(c.hasher.Sum(ck), ck, now, func([]byte, bool, int64) bool { return true }) {
+		if !c.chunkShard(h, i).Peek(c.hasher.Sum(ck), ck, now, isChunk) {
 			return false
 		}
 	}
 	return true
+}
+
+func isChunk(v []byte, framed bool, _ int64) bool {
+	if !framed {
+		return false
+	}
+	f, _ := readFrame(v)
+	return f.kind == kindChunk
 }
 
 // touchChunks gives every chunk of b's value the expiry stamp.

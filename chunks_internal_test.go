@@ -46,6 +46,13 @@ func TestADamagedChunkIsAMiss(t *testing.T) {
 			_, ok := c.Get(nil, key)
 			require.False(t, ok)
 			require.False(t, c.GetFunc(key, func([]byte) { t.Fatal("a damaged value was shown") }))
+			if name != "a byte flipped" { // a missing chunk is seen without reading the bytes
+				require.False(t, c.Has(key))
+				_, ok = c.TTL(key)
+				require.False(t, ok)
+				require.False(t, c.Touch(key, 0))
+				require.False(t, c.Delete(key), "a value a Get misses was not live")
+			}
 			require.NoError(t, c.Check())
 		})
 	}

@@ -67,23 +67,7 @@ func (t *Tier) fetch(ctx context.Context, key []byte, load ringcache.LoadFunc) (
 		}
 		ch := t.waits.register(k)
 		r, err := t.read(ctx, k)
-		if err != nil {
-			t.waits.release(k, ch)
-			if ctx.Err() != nil {
-				return nil, 0, ctx.Err()
-			}
-			return t.direct(ctx, key, load)
-		}
-		switch r.kind {
-		case foundValue:
-			t.waits.release(k, ch)
-			t.stats.redisHits.Add(1)
-			return r.value, t.localTTL(r.pxat), nil
-		case foundAbsent:
-			t.waits.release(k, ch)
-			t.stats.redisHits.Add(1)
-			return nil, 0, ErrNotFound
-		case foundLock:
+		if err == nil && r.kind == foundLock {
 			// Another load holds the key: wait for the notice that it
 			// stored (or released) it, or for the lock to expire.
 			t.stats.lockWaits.Add(1)
@@ -95,13 +79,24 @@ func (t *Tier) fetch(ctx context.Context, key []byte, load ringcache.LoadFunc) (
 			continue
 		}
 		t.waits.release(k, ch)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, 0, ctx.Err()
+		case err != nil:
+			return t.direct(ctx, key, load)
+		case r.kind == foundValue:
+			t.stats.redisHits.Add(1)
+			return r.value, t.localTTL(r.pxat), nil
+		case r.kind == foundAbsent:
+			t.stats.redisHits.Add(1)
+			return nil, 0, ErrNotFound
+		}
 		t.stats.redisMisses.Add(1)
 		token, err := t.lock(ctx, k)
 		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, 0, ctx.Err()
 		case err != nil:
-			if ctx.Err() != nil {
-				return nil, 0, ctx.Err()
-			}
 			return t.direct(ctx, key, load)
 		case token == "":
 			continue // another instance locked it first: read again
