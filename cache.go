@@ -94,7 +94,8 @@ func New(cfg Config) (*Cache, error) {
 func (c *Cache) shardFor(h uint64) *shard.Shard { return &c.shards[h>>c.shift].Shard }
 
 // MaxEntrySize returns the largest len(key)+len(value) the cache stores:
-// an eighth of Capacity, or what one shard holds (a quarter of its main
+// an eighth of Capacity (in at most one chunk per shard besides the
+// key's), or what one shard holds (a quarter of its main
 // ring, at most 16 MiB - 1) when that is more. Entries larger than one
 // shard holds are stored in chunks across shards (see chunks.go), each
 // verified when read.
@@ -213,7 +214,7 @@ func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
 	case !ok:
 		return dst, false
 	case big.m.chunks > 0:
-		return c.gather(dst, h, key, big, now)
+		return c.gather(dst, h, big, now)
 	}
 	return out, true
 }
@@ -275,7 +276,7 @@ func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
 		bp := c.codecs.buffers.Get().(*[]byte)
 		defer c.codecs.buffers.Put(bp)
 		var v []byte
-		if v, ok = c.gather((*bp)[:0], h, key, big, now); ok && fn != nil {
+		if v, ok = c.gather((*bp)[:0], h, big, now); ok && fn != nil {
 			fn(v)
 		}
 		*bp = v
@@ -294,7 +295,7 @@ func (c *Cache) Has(key []byte) bool {
 		return ok || big.seen(v, framed, now)
 	})
 	if ok && big.m.chunks > 0 {
-		return c.chunksPresent(h, key, big, now)
+		return c.chunksPresent(h, big, now)
 	}
 	return ok
 }
@@ -313,8 +314,8 @@ func (c *Cache) Delete(key []byte) bool {
 	})
 	if big.m.chunks > 0 {
 		// A value with a chunk gone was no longer one a Get returns.
-		live = live && c.chunksPresent(h, key, big, now)
-		c.dropChunks(h, key, big.m, big.m.chunks)
+		live = live && c.chunksPresent(h, big, now)
+		c.dropChunks(h, big.m, big.m.chunks)
 	}
 	return live
 }
@@ -341,7 +342,7 @@ func (c *Cache) TTL(key []byte) (time.Duration, bool) {
 		left = ttl.Remaining(expiry, now)
 		return true
 	})
-	if ok && big.m.chunks > 0 && !c.chunksPresent(h, key, big, now) {
+	if ok && big.m.chunks > 0 && !c.chunksPresent(h, big, now) {
 		return 0, false
 	}
 	return left, ok
@@ -370,10 +371,10 @@ func (c *Cache) Touch(key []byte, d time.Duration) bool {
 		return c.loading.engineExpiry(fresh), true
 	})
 	if ok && big.m.chunks > 0 {
-		if !c.chunksPresent(h, key, big, now) {
+		if !c.chunksPresent(h, big, now) {
 			return false // a Get would miss: there is nothing to touch
 		}
-		c.touchChunks(h, key, big, fresh, c.loading.engineExpiry(fresh))
+		c.touchChunks(h, big, fresh, c.loading.engineExpiry(fresh))
 	}
 	return ok
 }

@@ -12,17 +12,17 @@ import (
 
 // Values too large for one shard are stored in chunks. Each chunk is an
 // entry of its own, under a key of a marker byte, a random id drawn for
-// this write and the chunk's number; chunk i goes to
-// the (i+1)-th shard after the key's own, so that no shard takes two
-// chunks of one value and a write cannot evict its own chunks. Its value
-// is framed as a chunk. Under the key itself
-// a manifest entry names the id, the chunk count, the stored length and an
-// xxhash64 of the stored bytes (compressed, when Config.Compression
-// compressed them). A read gathers the chunks, checks that each is a chunk,
-// and checks the length and checksum of the whole: a chunk evicted,
-// expired or overwritten makes the read a miss, never a wrong value.
-// Chunks live and are evicted like any entry, so Config.Capacity bounds
-// them too.
+// this write and the chunk's number; chunk i goes to the (i+1)-th shard
+// after the key's own, and no value has more chunks than there are other
+// shards, so that no shard takes two pieces of one value and a write
+// cannot evict its own chunks. Its value is framed as a chunk. Under the
+// key itself a manifest entry names the id, the chunk count, the stored
+// length and an xxhash64 of the stored bytes (compressed, when
+// Config.Compression compressed them). A read gathers the chunks, checks
+// that each is a chunk, and checks the length and checksum of the whole:
+// a chunk evicted, expired or overwritten makes the read a miss, never a
+// wrong value. Chunks live and are evicted like any entry, so
+// Config.Capacity bounds them too.
 
 const (
 	chunkMarker  = 0xff
@@ -88,10 +88,11 @@ func (b *chunked) seen(v []byte, framed bool, now int64) bool {
 func chunkBytes(shardLimit int) int { return shardLimit - chunkSuffix - frameSize }
 
 // maxChunked is the largest len(key)+len(value) the cache stores: an
-// eighth of the capacity, in at most one chunk per shard, or the shard
-// limit when that is more.
+// eighth of the capacity, in at most one chunk per shard other than the
+// key's own (so that the manifest's write cannot push a chunk out of its
+// shard's probation), or the shard limit when that is more.
 func maxChunked(capacity int64, shards, shardLimit int) int {
-	most := min(capacity/maxChunkedShare, int64(shards)*int64(chunkBytes(shardLimit)))
+	most := min(capacity/maxChunkedShare, int64(shards-1)*int64(chunkBytes(shardLimit)))
 	return max(shardLimit, int(min(most, int64(^uint(0)>>1))))
 }
 
@@ -128,21 +129,24 @@ func (c *Cache) setChunked(h uint64, key, value []byte, f frame, expiry int64, f
 	per := chunkBytes(c.maxEntry)
 	m.chunks = (len(stored) + per - 1) / per
 
-	kp := c.codecs.buffers.Get().(*[]byte)
-	defer c.codecs.buffers.Put(kp)
 	vp := c.codecs.buffers.Get().(*[]byte)
 	defer c.codecs.buffers.Put(vp)
-	for i := range m.chunks {
-		ck := chunkKey((*kp)[:0], m.id, i)
-		part := stored[i*per : min((i+1)*per, len(stored))]
+	var err error
+	written := 0
+	c.eachChunk(h, m.id, m.chunks, func(s *shard.Shard, ch uint64, ck []byte, i int) bool {
 		cv := append((*vp)[:0], make([]byte, frameSize)...)
 		putFrame(cv, frame{kind: kindChunk, fresh: f.fresh, born: now})
-		cv = append(cv, part...)
-		*kp, *vp = ck, cv
-		if err := c.chunkShard(h, i).Set(c.hasher.Sum(ck), ck, cv, now, expiry, true); err != nil {
-			c.dropChunks(h, key, m, i)
-			return false, err
+		cv = append(cv, stored[i*per:min((i+1)*per, len(stored))]...)
+		*vp = cv
+		if err = s.Set(ch, ck, cv, now, expiry, true); err != nil {
+			return false
 		}
+		written++
+		return true
+	})
+	if err != nil {
+		c.dropChunks(h, m, written)
+		return false, err
 	}
 	old := c.manifestOf(h, key, now)
 	head := append((*vp)[:0], make([]byte, frameSize+manifestSize)...)
@@ -152,7 +156,6 @@ func (c *Cache) setChunked(h uint64, key, value []byte, f frame, expiry int64, f
 	*vp = head
 	s := c.shardFor(h)
 	var ok bool
-	var err error
 	if fill {
 		ok, err = s.Fill(h, key, head, now, expiry, true, gen)
 	} else {
@@ -160,11 +163,11 @@ func (c *Cache) setChunked(h uint64, key, value []byte, f frame, expiry int64, f
 		ok = err == nil
 	}
 	if !ok {
-		c.dropChunks(h, key, m, m.chunks)
+		c.dropChunks(h, m, m.chunks)
 		return false, err
 	}
 	if old.chunks > 0 && old.id != m.id {
-		c.dropChunks(h, key, old, old.chunks)
+		c.dropChunks(h, old, old.chunks)
 	}
 	c.loading.stats.compressedSaved.Add(uint64(saved))
 	return true, nil
@@ -187,48 +190,49 @@ func (c *Cache) manifestOf(h uint64, key []byte, now int64) manifest {
 	return m
 }
 
-// dropChunks deletes the first n chunks of m's value under key, which
-// hashes to h.
-func (c *Cache) dropChunks(h uint64, key []byte, m manifest, n int) {
-	kp := c.codecs.buffers.Get().(*[]byte)
-	defer c.codecs.buffers.Put(kp)
-	now := c.clock.Now()
+// eachChunk calls fn with the shard, hash and key of each of the first n
+// chunks of the value written with id under a key hashing to h, until fn
+// returns false; it reports whether fn never did.
+func (c *Cache) eachChunk(h, id uint64, n int, fn func(s *shard.Shard, ch uint64, ck []byte, i int) bool) bool {
+	var kb [chunkSuffix]byte
 	for i := range n {
-		ck := chunkKey((*kp)[:0], m.id, i)
-		*kp = ck
-		c.chunkShard(h, i).Delete(c.hasher.Sum(ck), ck, now, nil)
+		ck := chunkKey(kb[:0], id, i)
+		if !fn(c.chunkShard(h, i), c.hasher.Sum(ck), ck, i) {
+			return false
+		}
 	}
+	return true
+}
+
+// dropChunks deletes the first n chunks of m's value under a key hashing
+// to h.
+func (c *Cache) dropChunks(h uint64, m manifest, n int) {
+	now := c.clock.Now()
+	c.eachChunk(h, m.id, n, func(s *shard.Shard, ch uint64, ck []byte, _ int) bool {
+		s.Delete(ch, ck, now, nil)
+		return true
+	})
 }
 
 // gather appends the value b describes to dst, reading its chunks (counted
 // reads, so that a hot value's chunks stay); it reports false, with dst
 // unchanged, when a chunk is missing or the whole fails its checks.
-func (c *Cache) gather(dst []byte, h uint64, key []byte, b chunked, now int64) ([]byte, bool) {
+func (c *Cache) gather(dst []byte, h uint64, b chunked, now int64) ([]byte, bool) {
 	sp := c.codecs.buffers.Get().(*[]byte)
 	defer c.codecs.buffers.Put(sp)
-	kp := c.codecs.buffers.Get().(*[]byte)
-	defer c.codecs.buffers.Put(kp)
 	out := (*sp)[:0]
-	for i := range b.m.chunks {
-		ck := chunkKey((*kp)[:0], b.m.id, i)
-		*kp = ck
-		ok, _ := c.chunkShard(h, i).Read(c.hasher.Sum(ck), ck, now, func(v []byte, framed bool) bool {
-			if !framed {
+	whole := c.eachChunk(h, b.m.id, b.m.chunks, func(s *shard.Shard, ch uint64, ck []byte, _ int) bool {
+		ok, _ := s.Read(ch, ck, now, func(v []byte, framed bool) bool {
+			if !isChunk(v, framed, 0) {
 				return false
 			}
-			if f, part := readFrame(v); f.kind == kindChunk {
-				out = append(out, part...)
-				return true
-			}
-			return false
+			out = append(out, v[frameSize:]...)
+			return true
 		})
-		if !ok {
-			*sp = out
-			return dst, false
-		}
-	}
+		return ok
+	})
 	*sp = out
-	if len(out) != b.m.length || xxhash.Sum64(out) != b.m.sum {
+	if !whole || len(out) != b.m.length || xxhash.Sum64(out) != b.m.sum {
 		return dst, false
 	}
 	res, err := c.codecs.appendPayload(dst, b.f, out)
@@ -238,17 +242,10 @@ func (c *Cache) gather(dst []byte, h uint64, key []byte, b chunked, now int64) (
 // chunksPresent reports whether every chunk of b's value is stored as a
 // chunk, without counting reads or reading their bytes (gather checks
 // those).
-func (c *Cache) chunksPresent(h uint64, key []byte, b chunked, now int64) bool {
-	kp := c.codecs.buffers.Get().(*[]byte)
-	defer c.codecs.buffers.Put(kp)
-	for i := range b.m.chunks {
-		ck := chunkKey((*kp)[:0], b.m.id, i)
-		*kp = ck
-		if !c.chunkShard(h, i).Peek(c.hasher.Sum(ck), ck, now, isChunk) {
-			return false
-		}
-	}
-	return true
+func (c *Cache) chunksPresent(h uint64, b chunked, now int64) bool {
+	return c.eachChunk(h, b.m.id, b.m.chunks, func(s *shard.Shard, ch uint64, ck []byte, _ int) bool {
+		return s.Peek(ch, ck, now, isChunk)
+	})
 }
 
 func isChunk(v []byte, framed bool, _ int64) bool {
@@ -260,16 +257,13 @@ func isChunk(v []byte, framed bool, _ int64) bool {
 }
 
 // touchChunks gives every chunk of b's value the expiry stamp.
-func (c *Cache) touchChunks(h uint64, key []byte, b chunked, fresh, expiry int64) {
-	kp := c.codecs.buffers.Get().(*[]byte)
-	defer c.codecs.buffers.Put(kp)
+func (c *Cache) touchChunks(h uint64, b chunked, fresh, expiry int64) {
 	now := c.clock.Now()
-	for i := range b.m.chunks {
-		ck := chunkKey((*kp)[:0], b.m.id, i)
-		*kp = ck
-		c.chunkShard(h, i).Update(c.hasher.Sum(ck), ck, now, func(v []byte, _ bool, _ int64) (int64, bool) {
+	c.eachChunk(h, b.m.id, b.m.chunks, func(s *shard.Shard, ch uint64, ck []byte, _ int) bool {
+		s.Update(ch, ck, now, func(v []byte, _ bool, _ int64) (int64, bool) {
 			ttl.PutStamp(v[1:], fresh)
 			return expiry, true
 		})
-	}
+		return true
+	})
 }

@@ -203,7 +203,7 @@ func getOrLoad[A any](c *Cache, ctx context.Context, dst, key []byte, load func(
 	})
 	if big.m.chunks > 0 {
 		var ok bool
-		if out, ok = c.gather(dst, h, key, big, now); !ok {
+		if out, ok = c.gather(dst, h, big, now); !ok {
 			state = stateMissing
 		}
 	}
@@ -272,7 +272,7 @@ func (c *Cache) stored(h uint64, key []byte) ([]byte, lookupState) {
 	})
 	if big.m.chunks > 0 {
 		var ok bool
-		if v, ok = c.gather(nil, h, key, big, now); !ok {
+		if v, ok = c.gather(nil, h, big, now); !ok {
 			state = stateMissing
 		}
 	}
