@@ -7,7 +7,8 @@
 // Workloads:
 //   - throughput: Mops/s of parallel Get/Set mixes on a prefilled cache
 //     (scrambled Zipf keys, 16-byte keys, 128-byte values, 4 x GOMAXPROCS
-//     goroutines), plus insert-only into a cache holding 10% of the keys;
+//     goroutines), over 1M keys and over 32k, plus insert-only into a
+//     cache holding 10% of the keys;
 //   - gc: heap objects, forced GC time, RSS and GC pauses during a mixed
 //     run, with 1M, 4M and 10M entries, each in a fresh child process;
 //   - memory: entries kept and RSS used for the same byte budget;

@@ -20,43 +20,22 @@ type throughputRow struct {
 }
 
 // runThroughput measures parallel operations per second on a prefilled
-// cache holding every key, one read mix after another, then an insert-only
-// run into a cache holding a tenth of the keys.
+// cache holding every key, one read mix after another, in two working
+// sets: cfg.keys keys (1M: memory-bound) and 32k keys (CPU-bound, where
+// the hottest keys' locks are what the cores contend for); then an
+// insert-only run into a cache holding a tenth of the keys.
 func runThroughput(cfg config, cs []contender, progress func(string)) []throughputRow {
 	keys := makeKeys(cfg.keys, 16)
 	stream := newZipf(cfg.keys, cfg.zipfS, 1).stream(cfg.streamLen)
 	value := make([]byte, 128)
 	goroutines := 4 * runtime.GOMAXPROCS(0)
+	small := min(32<<10, cfg.keys/4)
+	smallKeys := keys[:small]
+	smallStream := newZipf(small, cfg.zipfS, 1).stream(cfg.streamLen)
 	var rows []throughputRow
 	for _, c := range cs {
-		progress(fmt.Sprintf("throughput: %s, prefilling %d keys", c.name, len(keys)))
-		cache, err := buildHolding(c, len(keys), 16+128)
-		if err != nil {
-			rows = append(rows, throughputRow{Contender: c.name, Workload: "all", Note: err.Error()})
-			continue
-		}
-		for i := range keys {
-			cache.Set(&keys[i], value)
-		}
-		settle(cache)
-		held := 0
-		dst := make([]byte, 0, 256)
-		for i := range keys {
-			if _, ok := cache.Get(dst[:0], &keys[i]); ok {
-				held++
-			}
-		}
-		note := ""
-		if held < len(keys)*99/100 {
-			note = fmt.Sprintf("held only %.1f%% of keys after prefill", 100*float64(held)/float64(len(keys)))
-		}
-		for _, reads := range readMixes {
-			progress(fmt.Sprintf("throughput: %s, %d%% reads", c.name, reads))
-			ops := hammer(cache, keys, stream, value, reads, goroutines, cfg.duration)
-			rows = append(rows, throughputRow{Contender: c.name, Workload: fmt.Sprintf("reads=%d%%", reads), Mops: ops, Note: note})
-		}
-		cache.Close()
-		runtime.GC()
+		rows = append(rows, runReadMixes(cfg, c, keys, stream, value, goroutines, "", progress)...)
+		rows = append(rows, runReadMixes(cfg, c, smallKeys, smallStream, value, goroutines, fmt.Sprintf("%dk keys, ", small>>10), progress)...)
 	}
 	for _, c := range cs {
 		progress(fmt.Sprintf("throughput: %s, insert-only into a cache holding 10%% of keys", c.name))
@@ -71,6 +50,42 @@ func runThroughput(cfg config, cs []contender, progress func(string)) []throughp
 		rows = append(rows, row)
 		cache.Close()
 		runtime.GC()
+	}
+	return rows
+}
+
+// runReadMixes prefills a cache holding every key and runs each read mix on
+// it; label prefixes the rows' workload names.
+func runReadMixes(cfg config, c contender, keys []key, stream []uint32, value []byte, goroutines int, label string, progress func(string)) []throughputRow {
+	progress(fmt.Sprintf("throughput: %s, prefilling %d keys", c.name, len(keys)))
+	cache, err := buildHolding(c, len(keys), 16+128)
+	if err != nil {
+		return []throughputRow{{Contender: c.name, Workload: label + "all", Note: err.Error()}}
+	}
+	defer func() {
+		cache.Close()
+		runtime.GC()
+	}()
+	for i := range keys {
+		cache.Set(&keys[i], value)
+	}
+	settle(cache)
+	held := 0
+	dst := make([]byte, 0, 256)
+	for i := range keys {
+		if _, ok := cache.Get(dst[:0], &keys[i]); ok {
+			held++
+		}
+	}
+	note := ""
+	if held < len(keys)*99/100 {
+		note = fmt.Sprintf("held only %.1f%% of keys after prefill", 100*float64(held)/float64(len(keys)))
+	}
+	var rows []throughputRow
+	for _, reads := range readMixes {
+		progress(fmt.Sprintf("throughput: %s, %s%d%% reads", c.name, label, reads))
+		ops := hammer(cache, keys, stream, value, reads, goroutines, cfg.duration)
+		rows = append(rows, throughputRow{Contender: c.name, Workload: fmt.Sprintf("%sreads=%d%%", label, reads), Mops: ops, Note: note})
 	}
 	return rows
 }
