@@ -123,7 +123,8 @@ func (c *Cache) setChunked(h uint64, key, value []byte, f frame, expiry int64, f
 	defer c.codecs.buffers.Put(bp)
 	framed, saved := c.codecs.frame((*bp)[:0], value, f)
 	*bp = framed
-	f.codec = readFrameCodec(framed)
+	stamped, _ := readFrame(framed)
+	f.codec = stamped.codec
 	stored := framed[frameSize:]
 	m := manifest{id: rand.Uint64(), length: len(stored), sum: xxhash.Sum64(stored)}
 	per := chunkBytes(c.maxEntry)
@@ -172,8 +173,6 @@ func (c *Cache) setChunked(h uint64, key, value []byte, f frame, expiry int64, f
 	c.loading.stats.compressedSaved.Add(uint64(saved))
 	return true, nil
 }
-
-func readFrameCodec(b []byte) Codec { f, _ := readFrame(b); return f.codec }
 
 // manifestOf returns the manifest stored under key, expired or not (the
 // zero manifest when there is none), without counting a read.

@@ -159,6 +159,9 @@ func TestThreeInstancesServeNoOverwrittenValuePastTheBound(t *testing.T) {
 			t.Error(err)
 		}
 		require.Zero(t, stalePast.Load())
+		for _, inst := range insts {
+			require.Zero(t, inst.waits.pending(), "no registration for a notice outlives its read")
+		}
 
 		// Push latency: for each write, each other instance's first notice
 		// of the key after the write began and before the key's next write.

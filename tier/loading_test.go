@@ -32,6 +32,7 @@ func TestOneLoadAcrossInstances(t *testing.T) {
 			// Waiting instances learn of the value from the notice: a
 			// handful of reads each, not a poll.
 			assert.LessOrEqual(t, s.RedisHits+s.RedisMisses+s.LockWaits, uint64(6), "Redis reads and waits of one instance: %+v", s)
+			assert.Zero(t, inst.waits.pending(), "every wait registered for a notice was let go")
 		}
 		assert.NotZero(t, waits, "the other instances waited for the lock")
 		t.Logf("%s: %d callers, 1 load, %d lock waits, %d tracked reads in all", b.name, instances*callers, waits, redisReads)
