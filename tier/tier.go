@@ -187,17 +187,17 @@ func (t *Tier) writable(key []byte) error {
 
 // invalidated handles Redis's notice that key changed.
 func (t *Tier) invalidated(key string) {
-	t.stats.notices.Add(1)
 	t.local.Delete(bytesOf(key))
 	t.waits.wake(key)
+	t.stats.notices.Add(1)
 }
 
 // reset drops every local copy: a connection that carried notices broke
 // (or Redis flushed everything), so any copy may be out of date.
 func (t *Tier) reset() {
-	t.stats.resets.Add(1)
 	t.local.Clear()
 	t.waits.wakeAll()
+	t.stats.resets.Add(1) // counted once done: a reader who sees it is safe
 }
 
 // do sends one command through the breaker, bounded by RedisTimeout.
