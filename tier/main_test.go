@@ -191,15 +191,6 @@ func encodeVersion(key []byte, v int) []byte {
 	return []byte(string(key) + "@" + strconv.Itoa(v))
 }
 
-func decodeVersion(t testing.TB, key, value []byte) int {
-	prefix := string(key) + "@"
-	require.Greater(t, len(value), len(prefix), "value %q of %q", value, key)
-	require.Equal(t, prefix, string(value[:len(prefix)]), "value %q is not of key %q", value, key)
-	v, err := strconv.Atoi(string(value[len(prefix):]))
-	require.NoError(t, err)
-	return v
-}
-
 // askAtOnce has callers goroutines in each instance GetOrLoad key at
 // once, and requires each to get want.
 func askAtOnce(t *testing.T, insts []*Tier, callers int, key, want []byte, load ringcache.LoadFunc) {

@@ -2,9 +2,9 @@
 // ports for the tier's tests and benchmarks: a standalone server, or a
 // cluster of masters. Nothing stands in for Redis.
 //
-// Without redis-server on PATH, Start and StartCluster skip the test with
-// a message saying so, unless RINGCACHE_REQUIRE_REDIS=1 is set (CI sets
-// it), in which case they fail it.
+// Without redis-server on PATH, Start and Need skip the test with a
+// message saying so, unless RINGCACHE_REQUIRE_REDIS=1 is set (CI sets it),
+// in which case they fail it.
 package redistest
 
 import (
@@ -57,7 +57,8 @@ func need(tb testing.TB) {
 }
 
 // Start starts a standalone server on a free loopback port with no
-// persistence; tb's cleanup stops it.
+// persistence; tb's cleanup stops it. NewServer and NewCluster start
+// servers that outlive a test, for a package's shared ones.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
 	need(tb)
@@ -67,19 +68,6 @@ func Start(tb testing.TB) *Server {
 	}
 	tb.Cleanup(s.Stop)
 	return s
-}
-
-// StartCluster starts a cluster of masters (see NewCluster); tb's cleanup
-// stops it.
-func StartCluster(tb testing.TB, masters int) *Cluster {
-	tb.Helper()
-	need(tb)
-	c, err := NewCluster(tb.TempDir(), masters)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(c.Stop)
-	return c
 }
 
 // NewServer starts a standalone server on a free loopback port with no
@@ -207,25 +195,17 @@ func (s *Server) Restart() error {
 // Stop kills the server; it is idempotent.
 func (s *Server) Stop() { s.Kill() }
 
-// Do sends one command to addr on a connection of its own and returns
-// its reply as text; a nil reply is "" with a nil error.
-func Do(ctx context.Context, addr string, args ...string) (string, error) {
+// command sends one command to addr on a connection of its own, within a
+// second, and returns its reply as text.
+func command(addr string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
 	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, ForceSingleClient: true, DisableCache: true, DisableRetry: true})
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	reply, err := c.Do(ctx, c.B().Arbitrary(args...).Build()).ToString()
-	if rueidis.IsRedisNil(err) {
-		return "", nil
-	}
-	return reply, err
-}
-
-func command(addr string, args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	return Do(ctx, addr, args...)
+	return c.Do(ctx, c.B().Arbitrary(args...).Build()).ToString()
 }
 
 func freePort() (int, error) {
