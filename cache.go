@@ -3,6 +3,7 @@ package ringcache
 import (
 	"fmt"
 	"math/bits"
+	"runtime"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -30,6 +31,11 @@ type Cache struct {
 
 	closed atomic.Bool
 	region *arena.Region
+	// optimistic: Get reads without the shard lock (shard/optimistic.go).
+	// It needs a region that Close can release without unmapping; the
+	// mapping goes when the Cache is unreachable.
+	optimistic bool
+	hits       hitCount // Get's hits served without the lock
 }
 
 // paddedShard keeps neighbouring shards' locks off each other's cache lines.
@@ -88,6 +94,9 @@ func New(cfg Config) (*Cache, error) {
 		c.clock = ttl.System()
 	}
 	c.loading.init(&cfg)
+	if c.optimistic = region.Releasable(); c.optimistic {
+		runtime.AddCleanup(c, func(r *arena.Region) { _ = r.Free() }, region)
+	}
 	return c, nil
 }
 
@@ -200,12 +209,32 @@ func (c *Cache) jittered(d time.Duration) time.Duration {
 // Get appends the value stored under key to dst and returns it with true,
 // or returns dst unchanged with false on a miss. It does not allocate when
 // dst has room for the value. After Close every Get misses.
+//
+// Where the cache's memory is mapped outside the Go heap (Linux), a Get of
+// a plain value takes no lock: it copies the value while no write
+// overlaps, and tries again or locks when one does (docs/engine.md). A
+// value the loading layer or compression framed, a value in chunks, and
+// an entry whose time has passed are read under the shard lock.
 func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
+	s := c.shardFor(h)
+	if c.optimistic {
+		out, o := s.Get(dst, h, key, now)
+		// The region stays mapped while c is reachable: keep c so until
+		// the shard's reads are done.
+		runtime.KeepAlive(c)
+		switch o {
+		case shard.Hit:
+			c.hits.add()
+			return out, true
+		case shard.Miss:
+			return dst, false
+		}
+	}
 	out := dst
 	var big chunked
-	ok, _ := c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
+	ok, _ := s.Read(h, key, now, func(v []byte, framed bool) bool {
 		var served bool
 		out, served = c.appendValue(dst, v, framed, now, &big)
 		return served
@@ -409,6 +438,11 @@ func (c *Cache) Close() error {
 		c.shards[i].Close()
 	}
 	c.codecs.close()
+	if c.optimistic {
+		// A Get may still be copying from it: its pages go now and read
+		// as zeros, its addresses when the Cache is unreachable.
+		return c.region.Release()
+	}
 	// No shard touches the region any more: each checks its open flag
 	// under the lock Close just released.
 	return c.region.Free()

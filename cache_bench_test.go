@@ -3,6 +3,8 @@ package ringcache_test
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -115,5 +117,50 @@ func BenchmarkGetOrLoadHit(b *testing.B) {
 	for b.Loop() {
 		dst, _ = c.GetOrLoad(ctx, dst[:0], keys[i&(benchKeys-1)], load)
 		i++
+	}
+}
+
+// BenchmarkParallelZipf reads and writes Zipf-distributed keys (s = 0.99)
+// from GOMAXPROCS*4 goroutines: the hottest keys share a few shards, so
+// this measures what cores contend for, as the bench suite's throughput
+// workload does, within one test binary for A/B runs.
+func BenchmarkParallelZipf(b *testing.B) {
+	for _, n := range []int{32 << 10, 1 << 20} {
+		for _, reads := range []int{100, 90, 0} {
+			b.Run(fmt.Sprintf("keys=%dk/reads=%d", n>>10, reads), func(b *testing.B) {
+				c := newCache(b, ringcache.Config{Capacity: int64(n) * 2 * 144, AvgEntrySize: 144})
+				keys := make([][]byte, n)
+				value := make([]byte, 128)
+				for i := range keys {
+					keys[i] = binary.BigEndian.AppendUint64(make([]byte, 8, 16), uint64(i)*0x9E3779B97F4A7C15)
+					keys[i] = append(keys[i], "-payload"...)
+					if err := c.Set(keys[i], value); err != nil {
+						b.Fatal(err)
+					}
+				}
+				z := rand.NewZipf(rand.New(rand.NewPCG(1, 2)), 1.0001, 1, uint64(n-1))
+				stream := make([]uint32, 1<<20)
+				for i := range stream {
+					stream[i] = uint32(z.Uint64())
+				}
+				var next atomic.Uint32
+				b.ResetTimer()
+				b.SetParallelism(4)
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					dst := make([]byte, 0, 256)
+					pos := next.Add(1) * 0x9E3779B9
+					for pb.Next() {
+						pos++
+						k := keys[stream[pos&(1<<20-1)]]
+						if int(pos%100) < reads {
+							dst, _ = c.Get(dst[:0], k)
+						} else {
+							_ = c.Set(k, value)
+						}
+					}
+				})
+			})
+		}
 	}
 }

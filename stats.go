@@ -19,6 +19,13 @@ type Stats struct {
 	Promotions  uint64 // LRUK: entries moved from probation to main
 	Rejections  uint64 // LRUK: probation entries dropped for main's victim or short of K reads
 	Replans     uint64 // times a shard moved the boundary between its index and its rings
+	// DroppedReads counts hits the eviction policy never heard of: Get
+	// notes reads for it without waiting while a shard is locked, and
+	// drops what a shard's few notes cannot hold.
+	DroppedReads uint64
+	// ReadRetries counts lock-free reads started over because a write to
+	// their shard overlapped them (see Get).
+	ReadRetries uint64
 	Entries     uint64 // entries held, as Len (tombstones and stale values included)
 	BytesUsed   uint64 // bytes those entries take: header, key, value, index slot
 	Capacity    uint64 // Config.Capacity
@@ -45,9 +52,9 @@ func (c *Cache) Stats() Stats {
 	}
 	ls := &c.loading.stats
 	return Stats{
-		Hits: sum.Hits, Misses: sum.Misses, Sets: sum.Sets, Deletes: sum.Deletes,
+		Hits: sum.Hits + c.hits.sum(), Misses: sum.Misses, Sets: sum.Sets, Deletes: sum.Deletes,
 		Overwrites: sum.Overwrites, Evictions: sum.Evictions, Expirations: sum.Expirations,
-		Admissions: sum.Admissions, Promotions: sum.Promotions, Rejections: sum.Rejections, Replans: sum.Replans,
+		Admissions: sum.Admissions, Promotions: sum.Promotions, Rejections: sum.Rejections, Replans: sum.Replans, DroppedReads: sum.DroppedReads, ReadRetries: sum.ReadRetries,
 		Entries: sum.Entries, BytesUsed: sum.BytesUsed, Capacity: uint64(c.capacity),
 		Loads: ls.loads.Load(), LoadsDiscarded: ls.discarded.Load(), LoadErrors: ls.loadErrors.Load(), SharedLoads: ls.shared.Load(),
 		NegativeHits: ls.negativeHits.Load(), GuardRejections: ls.guardRejections.Load(),

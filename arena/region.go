@@ -5,6 +5,10 @@ import "errors"
 // ErrMap reports that the operating system refused to map a region.
 var ErrMap = errors.New("arena: cannot map memory")
 
+// ErrRelease reports that a region cannot be released without unmapping
+// it (see Region.Release).
+var ErrRelease = errors.New("arena: region cannot be released in place")
+
 // Region is a block of memory allocated once and released by Free.
 // Bytes stays valid until Free; using it afterwards is a fault the
 // caller must exclude by its own synchronization.
@@ -30,6 +34,22 @@ func NewRegion(size int) (*Region, error) {
 
 // Bytes returns the whole region; nil after Free.
 func (r *Region) Bytes() []byte { return r.buf }
+
+// Releasable reports whether Release works on this region: it does for a
+// mapping on Linux.
+func (r *Region) Releasable() bool { return r.mapped && canRelease }
+
+// Release gives the region's pages back to the operating system but keeps
+// its addresses mapped: from then on they read as zeros, so code that may
+// still be reading (without synchronization) cannot fault. Free unmaps
+// them later. Writing after Release takes pages again. It returns
+// ErrRelease when the region is not Releasable.
+func (r *Region) Release() error {
+	if !r.Releasable() || r.buf == nil {
+		return ErrRelease
+	}
+	return releaseMemory(r.buf)
+}
 
 // Free returns the memory to the operating system. It is safe to call more
 // than once.

@@ -12,6 +12,7 @@ func mapMemory(size int) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %d bytes: %v", ErrMap, size, err)
 	}
+	adviseHugePages(buf)
 	return buf, true, nil
 }
 

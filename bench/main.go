@@ -31,6 +31,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -91,8 +92,20 @@ func run() error {
 		bounds     = flag.Bool("bounds", true, "hitratio: add the reference policies to every cell: Belady's clairvoyant bound, perfect LFU, and A0 on the Zipf streams")
 		rcK        = flag.Int("ringcache-k", 0, "ringcache's Config.K (0: its default)")
 		rcHint     = flag.Bool("ringcache-size-hint", true, "tell ringcache the entry size (Config.AvgEntrySize) where a workload's entries all have one size")
+		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	)
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	cfg := config{
 		workloads: map[string]bool{}, out: *out, traces: *traces, traceLimit: *traceLimit,
 		keys: *keys, streamLen: 1 << 22, zipfS: *zipfS, duration: *duration, gcRun: *gcRun,

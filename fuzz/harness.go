@@ -239,9 +239,18 @@ func (e *shardEngine) set(k, v []byte, d time.Duration) error {
 	now := e.clock.Now()
 	return e.s.Set(e.s.Hash(k), k, v, now, ttl.Stamp(now, d), false)
 }
+// get reads as the cache does: without the lock first (Get), and under
+// it (Read) when Get leaves the read to the lock.
 func (e *shardEngine) get(k []byte) ([]byte, bool) {
+	h, now := e.s.Hash(k), e.clock.Now()
+	switch v, o := e.s.Get(nil, h, k, now); o {
+	case shard.Hit:
+		return v, true
+	case shard.Miss:
+		return nil, false
+	}
 	var v []byte
-	ok, _ := e.s.Read(e.s.Hash(k), k, e.clock.Now(), func(b []byte, _ bool) bool { v = bytes.Clone(b); return true })
+	ok, _ := e.s.Read(h, k, now, func(b []byte, _ bool) bool { v = bytes.Clone(b); return true })
 	return v, ok
 }
 func (e *shardEngine) has(k []byte) bool {

@@ -34,3 +34,17 @@ func TestSumDoesNotAllocate(t *testing.T) {
 		require.Zero(t, testing.AllocsPerRun(100, func() { _ = h.Sum(key) }))
 	}
 }
+
+func TestSeededHashIsOneFunctionAtEveryLength(t *testing.T) {
+	h := New(0x1234)
+	key := make([]byte, 3*seededInline)
+	for i := range key {
+		key[i] = byte(i*7 + 1)
+	}
+	var seed [8]byte
+	seed[0], seed[1] = 0x34, 0x12
+	for n := range len(key) + 1 {
+		want := xxhash.Sum64(append(seed[:], key[:n]...))
+		require.Equal(t, want, h.Sum(key[:n]), "key of %d bytes: the stack-buffer and streaming paths must agree", n)
+	}
+}

@@ -1,8 +1,6 @@
 package shard
 
 import (
-	"unsafe"
-
 	"github.com/ringcache/ringcache/evict"
 )
 
@@ -96,8 +94,7 @@ func (s *Shard) replan(l Layout) bool {
 // over fresh sketch and history, and an empty index of l.Slots; it sets
 // everything sized by the index or the ring bytes.
 func (s *Shard) bindTail(l Layout) error {
-	words := unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(s.mem))), len(s.mem)/slotSize)
-	words = words[len(words)-l.tailBytes()/slotSize:]
+	words := s.words[len(s.words)-l.tailBytes()/slotSize:]
 	clear(words)
 	take := func(n int) []uint64 {
 		w := words[:n:n]
@@ -114,6 +111,8 @@ func (s *Shard) bindTail(l Layout) error {
 	}
 	s.policy = policy
 	s.slots = take(l.Slots)
+	s.slotsAt.Store(int64(len(s.words) - l.tailBytes()/slotSize + l.SketchWords + l.HistoryWords))
+	s.slotsLen.Store(int64(l.Slots))
 	s.tail = l
 	s.maxLive = l.Slots * loadNum / loadDen
 	total := len(s.ringMem)

@@ -1,6 +1,9 @@
 package shard
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // Check verifies the shard's invariants and returns the first one broken:
 //
@@ -12,17 +15,33 @@ import "fmt"
 //   - every live record is indexed by exactly one slot, and dead records by
 //     none;
 //   - the live count and byte count match the records, and the live count
-//     stays within the index's load limit.
+//     stays within the index's load limit;
+//   - what Get reads agrees with the locked state: no write section is
+//     open, the published index is the index, and a record's global
+//     offset is its offset in the shard's memory (probation starts it,
+//     main follows at the split).
 //
 // It takes the shard lock and allocates; it is meant for tests and fuzzers.
 func (s *Shard) Check() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.inWrite() {
+		return fmt.Errorf("shard: a write section is open at rest (sequence %d)", s.seq.Load())
+	}
 	if !s.open {
-		if s.live != 0 || s.slots != nil || s.rings[probation].Size()+s.rings[mainRing].Size() != 0 {
+		if s.live != 0 || s.slots != nil || s.rings[probation].Size()+s.rings[mainRing].Size() != 0 || s.slotsLen.Load() != 0 {
 			return fmt.Errorf("shard: closed shard still holds %d entries or its memory", s.live)
 		}
 		return nil
+	}
+	if at, n := s.slotsAt.Load(), s.slotsLen.Load(); n != int64(len(s.slots)) || &s.words[at] != unsafe.SliceData(s.slots) {
+		return fmt.Errorf("shard: Get's index (%d slots at word %d) is not the index", n, at)
+	}
+	for r := range s.rings {
+		ring := &s.rings[r]
+		if ring.Size() > 0 && unsafe.SliceData(ring.Bytes(0, 0)) != &s.mem[s.base(r)] {
+			return fmt.Errorf("shard: ring %d does not start at its global offset %d", r, s.base(r))
+		}
 	}
 	live := map[int]int{} // global offset -> size of live records
 	liveBytes, probLive := 0, 0

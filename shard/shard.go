@@ -3,6 +3,7 @@ package shard
 import (
 	"errors"
 	"sync"
+	"unsafe"
 
 	"github.com/ringcache/ringcache/arena"
 	"github.com/ringcache/ringcache/evict"
@@ -44,6 +45,13 @@ type Options struct {
 // Shard is one partition of the cache. Its methods are safe for concurrent
 // use. The zero value is closed; call Init.
 type Shard struct {
+	seen
+	_ [128 - unsafe.Sizeof(seen{})%128]byte
+	// notes are reads Get saw while the lock was taken (see optimistic.go);
+	// they have a line of their own, since readers write them.
+	notes readNotes
+	_     [128 - unsafe.Sizeof(readNotes{})%128]byte
+
 	mu   sync.Mutex
 	open bool
 	// gens are write generations, a stripe of keys each: every write of a
@@ -63,7 +71,6 @@ type Shard struct {
 	// smaller than Options.AvgPayload the index, not the ring, bounds the
 	// cache, and probation must stay a small part of it either way.
 	probLive, maxProb int
-	maxRecord         int
 	policy            *evict.Policy
 	stats             Stats
 	// ringMem is the memory of both rings; probation takes its first
@@ -77,12 +84,8 @@ type Shard struct {
 	// shrinkWaits counts writes since probation last shrank while a
 	// shrink was due.
 	shrinkWaits int
-	hasher      keyhash.Hasher
-	// mem is all of the shard's memory: the rings at its start, the tail
-	// (policy memory and index, sized by tail) at its end.
-	mem  []byte
-	tail Layout
-	opts Options
+	tail        Layout
+	opts        Options
 	// minRing is the least the rings may shrink to as the index grows:
 	// half their first size, so that maxRecord stays at most half of them.
 	minRing int
@@ -110,6 +113,7 @@ func (s *Shard) Init(mem []byte, o Options) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.mem, s.opts = mem, o
+	s.words = unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(mem))), len(mem)/slotSize)
 	total := l.Probation + l.Main
 	s.ringMem = mem[:total]
 	s.rings[probation] = arena.NewRing(s.ringMem[:l.Probation])
@@ -139,7 +143,10 @@ func (s *Shard) MaxPayload() int {
 func (s *Shard) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.beginWrite()
+	defer s.endWrite()
 	s.open = false
+	s.slotsLen.Store(0)
 	s.slots = nil
 	s.rings = [2]arena.Ring{}
 	s.policy = nil
@@ -184,6 +191,9 @@ func (s *Shard) store(h uint64, key, value []byte, now, expiry int64, framed, fi
 	case *g != gen:
 		return false, nil
 	}
+	s.beginWrite()
+	defer s.endWrite()
+	s.drainNotes()
 	s.stats.Sets++
 	s.resize(now)
 	tag := uint32(h)
@@ -258,6 +268,7 @@ func (s *Shard) Read(h uint64, key []byte, now int64, fn func(value []byte, fram
 	if !s.open {
 		return false, 0
 	}
+	s.drainNotes()
 	gen := *s.gen(h)
 	g, hd, ok := s.lookup(h, key, now)
 	if ok {
@@ -304,9 +315,12 @@ func (s *Shard) Peek(h uint64, key []byte, now int64, fn func(value []byte, fram
 func (s *Shard) Update(h uint64, key []byte, now int64, fn func(value []byte, framed bool, expiry int64) (int64, bool)) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.open {
-		*s.gen(h)++
+	if !s.open {
+		return false
 	}
+	*s.gen(h)++
+	s.beginWrite()
+	defer s.endWrite()
 	return s.update(h, key, now, fn)
 }
 
@@ -344,6 +358,8 @@ func (s *Shard) Delete(h uint64, key []byte, now int64, live func(value []byte, 
 		return false
 	}
 	*s.gen(h)++
+	s.beginWrite()
+	defer s.endWrite()
 	slot, g := s.find(uint32(h), key)
 	if slot < 0 {
 		return false
@@ -375,11 +391,21 @@ func (s *Shard) lookup(h uint64, key []byte, now int64) (int, entryHeader, bool)
 	}
 	hd := readHeader(s.bytes(g, HeaderSize))
 	if ttl.Expired(hd.expiry, now) {
-		s.kill(slot, g, hd.size())
-		s.stats.Expirations++
+		s.expire(slot, g, hd.size())
 		return 0, entryHeader{}, false
 	}
 	return g, hd, true
+}
+
+// expire drops an expired entry found by a read, in a write section of
+// its own unless the caller has one open.
+func (s *Shard) expire(slot, g, size int) {
+	if !s.inWrite() {
+		s.beginWrite()
+		defer s.endWrite()
+	}
+	s.kill(slot, g, size)
+	s.stats.Expirations++
 }
 
 // Clear drops every entry and the policy's history. Counters are kept.
@@ -389,6 +415,8 @@ func (s *Shard) Clear() {
 	if !s.open {
 		return
 	}
+	s.beginWrite()
+	defer s.endWrite()
 	for i := range s.gens {
 		s.gens[i]++
 	}

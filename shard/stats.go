@@ -14,6 +14,12 @@ type Stats struct {
 	// Replans counts moves of the boundary between the rings and the
 	// index (see adapt.go).
 	Replans uint64
+	// DroppedReads counts hits Get served that the policy never saw: noted
+	// while the shard was locked, past what its notes hold.
+	DroppedReads uint64
+	// ReadRetries counts Get's tries that a write overlapped: each was
+	// started over, or, after the last, read under the lock.
+	ReadRetries uint64
 	// Entries counts indexed entries, including expired ones no operation
 	// has reclaimed yet (they are never returned).
 	Entries uint64
@@ -35,6 +41,8 @@ func (s *Stats) Add(o Stats) {
 	s.Promotions += o.Promotions
 	s.Rejections += o.Rejections
 	s.Replans += o.Replans
+	s.DroppedReads += o.DroppedReads
+	s.ReadRetries += o.ReadRetries
 	s.Entries += o.Entries
 	s.BytesUsed += o.BytesUsed
 }
@@ -51,6 +59,7 @@ func (s *Shard) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats
+	st.ReadRetries = s.notes.retries.Load()
 	st.Entries = uint64(s.live)
 	st.BytesUsed = uint64(s.liveBytes + s.live*slotSize)
 	return st

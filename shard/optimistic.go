@@ -1,0 +1,241 @@
+package shard
+
+import (
+	"sync/atomic"
+
+	"github.com/ringcache/ringcache/evict"
+	"github.com/ringcache/ringcache/keyhash"
+	"github.com/ringcache/ringcache/ttl"
+)
+
+// Reads without the lock. Every change to bytes a reader may look at (a
+// record, a slot, the index's place) happens inside a write section,
+// which makes the shard's sequence odd at its start and even again at
+// its end, so the sequence moves by two with each. Get reads the
+// sequence, finds the key and reads the header, reads the sequence again,
+// copies the value, and reads it a third time: when the three agree and
+// are even, no write section overlapped the reads, so the copy is what
+// the shard held at that moment. Otherwise it tries again, and after a
+// few tries reads under the lock. Bytes read while a writer works may be
+// anything: every offset and length taken from them is bounds-checked
+// before use and probing stops after a full lap, so they cannot fault or
+// loop, and the validation discards what they produced.
+//
+// This is sound only for memory outside the Go heap (the race detector
+// does not watch it, and the Go memory model says nothing of racing
+// plain reads there) that stays mapped while a reader may be inside: the
+// root package uses Get only over a region it unmaps once the Cache is
+// unreachable, and Close merely drops the region's pages, after which
+// reads see zeros.
+
+// seen is what Get reads: the sequence, where the index lies, and what
+// Init fixed. It shares no cache line with the lock, so readers keep it
+// cached while other cores lock and unlock.
+type seen struct {
+	// seq is odd while a write section is open and moves by two with
+	// each section.
+	seq atomic.Uint64
+	// slotsAt and slotsLen place the index among words; slotsLen is 0
+	// while the shard is closed.
+	slotsAt, slotsLen atomic.Int64
+	// Set by Init before the shard is shared, fixed afterwards.
+	mem       []byte   // all of the shard's memory: rings first, tail at the end
+	words     []uint64 // mem as 8-byte words
+	hasher    keyhash.Hasher
+	maxRecord int
+}
+
+// readNotes are reads Get served of entries whose CLOCK count was not
+// full, noted for the policy while the lock was taken. Writers, and
+// readers that win TryLock, hand them to the policy. The notes are lossy
+// by design: a reader never waits for them, and under contention some
+// are overwritten or dropped (counted in Stats.DroppedReads).
+type readNotes struct {
+	n atomic.Uint64 // notes taken since the last drain, dropped ones included
+	// retries counts Get's tries that a write overlapped (Stats.ReadRetries).
+	retries atomic.Uint64
+	hash    [noteSlots]atomic.Uint64
+	slot    [noteSlots]atomic.Uint64 // the entry's slot value when read
+}
+
+const (
+	noteSlots = 8
+	// getTries is how often Get starts over when writers overlap it
+	// before it reads under the lock.
+	getTries = 4
+)
+
+// Outcome is what Get found.
+type Outcome uint8
+
+const (
+	// Locked: writers kept overlapping the read, or what Get found needs
+	// the lock (an expired entry to reclaim, a framed value to judge, a
+	// closed shard); the caller reads under the lock with Read.
+	Locked Outcome = iota
+	// Hit: the value is appended. The caller counts the hit: Stats.Hits
+	// counts only Read's.
+	Hit
+	// Miss: no entry for the key; counted, and told to the policy.
+	Miss
+)
+
+// probeResult is how a probe over bytes that may be torn ended.
+type probeResult uint8
+
+const (
+	found probeResult = iota
+	absent
+	torn // a full lap, or a place out of bounds: only torn bytes do that
+)
+
+// Get appends key's value to dst without taking the lock when it can;
+// see Outcome. h is s.Hash(key) and now the clock reading.
+func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64) ([]byte, Outcome) {
+	tag := uint32(h)
+	for try := range getTries {
+		if try > 0 {
+			s.notes.retries.Add(1)
+		}
+		q := s.seq.Load()
+		if q&1 != 0 {
+			continue
+		}
+		g, res := s.probe(tag, key)
+		if res != found {
+			readFence()
+			switch {
+			case s.seq.Load() != q:
+				continue
+			case res == absent:
+				s.recordMiss(h)
+				return dst, Miss
+			}
+			return dst, Locked // a closed shard: torn without a writer
+		}
+		hd := readHeader(s.mem[g : g+HeaderSize])
+		start := g + HeaderSize + hd.keyLen
+		end := start + hd.valLen
+		readFence()
+		switch {
+		case s.seq.Load() != q:
+			continue
+		case end > len(s.mem) || hd.flags&(flagDead|flagFramed) != 0 || ttl.Expired(hd.expiry, now):
+			// The header was whole: this record needs the lock.
+			return dst, Locked
+		}
+		out := append(dst, s.mem[start:end]...)
+		readFence()
+		if s.seq.Load() != q {
+			continue
+		}
+		if hd.flags&evict.MetaBits != evict.MetaBits {
+			s.noteRead(h, slotValue(tag, g))
+		}
+		return out, Hit
+	}
+	s.notes.retries.Add(1)
+	return dst, Locked
+}
+
+// probe finds key's record as the index stands, or seems to stand while
+// writers change it.
+func (s *Shard) probe(tag uint32, key []byte) (int, probeResult) {
+	at, n := int(s.slotsAt.Load()), int(s.slotsLen.Load())
+	if at < 0 || n <= 0 || at > len(s.words)-n {
+		return 0, torn
+	}
+	slots, mem := s.words[at:at+n], s.mem
+	i := int(uint64(tag) * uint64(n) >> 32)
+	for range n {
+		v := slots[i]
+		if v == 0 {
+			return 0, absent
+		}
+		if uint32(v>>32) == tag {
+			g := slotOffset(v)
+			if end := g + HeaderSize + len(key); g >= 0 && end <= len(mem) &&
+				keyLenOf(mem[g:]) == len(key) && string(mem[g+HeaderSize:end]) == string(key) {
+				return g, found
+			}
+		}
+		if i++; i == n {
+			i = 0
+		}
+	}
+	return 0, torn
+}
+
+// beginWrite and endWrite bracket every change to bytes Get may read;
+// the lock is held. A section inside another is not needed and not
+// allowed: the caller of code that may run either way uses writeSection.
+func (s *Shard) beginWrite() { s.seq.Add(1) }
+func (s *Shard) endWrite()   { s.seq.Add(1) }
+
+// inWrite reports whether a write section is open.
+func (s *Shard) inWrite() bool { return s.seq.Load()&1 != 0 }
+
+// noteRead tells the policy of a read of the entry with hash h whose slot
+// value was slot: at once if the lock is free, or through the notes.
+func (s *Shard) noteRead(h, slot uint64) {
+	if s.mu.TryLock() {
+		s.drainNotes()
+		s.applyRead(h, slot)
+		s.mu.Unlock()
+		return
+	}
+	if i := s.notes.n.Add(1) - 1; i < noteSlots {
+		s.notes.hash[i].Store(h)
+		s.notes.slot[i].Store(slot)
+	}
+}
+
+// drainNotes hands the noted reads to the policy; the lock is held. A
+// note being written while it runs is taken now or by the next drain,
+// or lost.
+func (s *Shard) drainNotes() {
+	if s.notes.n.Load() == 0 {
+		return
+	}
+	n := s.notes.n.Swap(0)
+	for i := range min(n, noteSlots) {
+		if slot := s.notes.slot[i].Swap(0); slot != 0 {
+			s.applyRead(s.notes.hash[i].Load(), slot)
+		}
+	}
+	if n > noteSlots {
+		s.stats.DroppedReads += n - noteSlots
+	}
+}
+
+// applyRead is what Read does for a hit, for one Get served: the entry's
+// CLOCK count goes up if it is still where it was read, and the policy
+// counts the read. The lock is held.
+func (s *Shard) applyRead(h, slot uint64) {
+	if !s.open {
+		return
+	}
+	tag := uint32(slot >> 32)
+	for i := s.home(tag); s.slots[i] != 0; i = s.next(i) {
+		if s.slots[i] == slot {
+			b := s.bytes(slotOffset(slot), HeaderSize)
+			setMeta(b, s.policy.Hit(b[offFlags]))
+			break
+		}
+	}
+	s.policy.Read(h, true)
+	s.climb(true)
+}
+
+// recordMiss counts a miss Get found and tells the policy.
+func (s *Shard) recordMiss(h uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.open {
+		return
+	}
+	s.drainNotes()
+	s.stats.Misses++
+	s.policy.Read(h, false)
+	s.climb(false)
+}

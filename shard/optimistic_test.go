@@ -1,0 +1,249 @@
+package shard
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ringcache/ringcache/arena"
+	"github.com/ringcache/ringcache/evict"
+)
+
+// mappedShard returns a shard over memory outside the Go heap, as the
+// cache gives Get: reads racing writes there are by design, and the race
+// detector does not watch it.
+func mappedShard(t *testing.T, size int, o Options) *Shard {
+	t.Helper()
+	region, err := arena.NewRegion(size)
+	require.NoError(t, err)
+	if !region.Releasable() {
+		t.Skip("Get reads without the lock only over a releasable mapping (Linux)")
+	}
+	t.Cleanup(func() { _ = region.Free() })
+	s := &Shard{}
+	require.NoError(t, s.Init(region.Bytes(), o))
+	return s
+}
+
+// checksummed returns a value of n bytes (at least 8) for key whose first
+// 8 bytes are a hash of the key and the rest: no mix of two values, and
+// no value of another key, passes checksumOK.
+func checksummed(key []byte, n int, r *rand.Rand) []byte {
+	v := make([]byte, n)
+	for i := 8; i < n; i++ {
+		v[i] = byte(r.Uint32())
+	}
+	binary.LittleEndian.PutUint64(v, sumOf(key, v[8:]))
+	return v
+}
+
+func sumOf(key, rest []byte) uint64 {
+	var d xxhash.Digest
+	d.Reset()
+	_, _ = d.Write(key)
+	_, _ = d.Write(rest)
+	return d.Sum64()
+}
+
+func checksumOK(key, v []byte) bool {
+	return len(v) >= 8 && binary.LittleEndian.Uint64(v) == sumOf(key, v[8:])
+}
+
+// TestGetRacingWritersReturnsOnlyWholeValues runs readers that use Get
+// against writers that overwrite (in place and not), evict, expire,
+// delete, touch and clear, with sizes that swing between small and large
+// so the index is replanned, and a climber period short enough that the
+// boundary between the rings keeps moving. Every value a reader gets
+// must be a whole value of its key, and the invariants must hold after.
+func TestGetRacingWritersReturnsOnlyWholeValues(t *testing.T) {
+	for _, policy := range []evict.Kind{evict.LRUK, evict.FIFO} {
+		t.Run(policy.String(), func(t *testing.T) {
+			s := mappedShard(t, 64<<10, Options{AvgPayload: 96, Policy: policy, K: 2, ClimbPeriod: 64})
+			const keys = 512
+			key := func(i int) []byte { return fmt.Appendf(nil, "key-%d", i) }
+			var stop atomic.Bool
+			var served, retried, locked, missed atomic.Int64
+			var wg sync.WaitGroup
+			var clock atomic.Int64
+			clock.Store(1)
+			for w := range 2 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := rand.New(rand.NewPCG(uint64(w), 1))
+					for n := 0; !stop.Load(); n++ {
+						k := key(r.IntN(keys))
+						h, now := Hash(k), clock.Add(1)
+						switch op := r.IntN(100); {
+						case op < 30:
+							// Same-size writes of a few keys overwrite
+							// in place, under readers' copies.
+							k = key(r.IntN(8))
+							require.NoError(t, s.Set(Hash(k), k, checksummed(k, 1000, r), now, 0, false))
+						case op < 70:
+							// Phases of small and large values make the
+							// shard replan its index both ways.
+							size := 8 + r.IntN(24)
+							if n/4000%2 == 1 {
+								size = 200 + r.IntN(1800)
+							}
+							expiry := int64(0)
+							if r.IntN(4) == 0 {
+								expiry = now + int64(r.IntN(50))
+							}
+							require.NoError(t, s.Set(h, k, checksummed(k, size, r), now, expiry, false))
+						case op < 85:
+							s.Delete(h, k, now, nil)
+						case op < 99:
+							s.Update(h, k, now, func(v []byte, _ bool, e int64) (int64, bool) { return e + 10, true })
+						default:
+							s.Clear()
+						}
+					}
+				}()
+			}
+			for rd := range 4 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r := rand.New(rand.NewPCG(uint64(rd), 2))
+					dst := make([]byte, 0, 4096)
+					for !stop.Load() {
+						k := key(r.IntN(keys))
+						if r.IntN(2) == 0 {
+							k = key(r.IntN(8))
+						}
+						v, o := s.Get(dst[:0], Hash(k), k, clock.Load())
+						switch o {
+						case Hit:
+							served.Add(1)
+							if !checksumOK(k, v) {
+								t.Errorf("Get of %q returned %d bytes that are no whole value of it", k, len(v))
+								stop.Store(true)
+							}
+						case Miss:
+							missed.Add(1)
+						case Locked:
+							locked.Add(1)
+						}
+					}
+				}()
+			}
+			time.Sleep(time.Second)
+			stop.Store(true)
+			wg.Wait()
+			require.NoError(t, s.Check())
+			st := s.Stats()
+			retried.Store(int64(st.ReadRetries))
+			t.Logf("served %d, missed %d, locked %d, retried %d; replans %d, evictions %d, expirations %d",
+				served.Load(), missed.Load(), locked.Load(), retried.Load(), st.Replans, st.Evictions, st.Expirations)
+			require.Positive(t, served.Load(), "no read was served without the lock")
+			require.Positive(t, st.ReadRetries, "no read overlapped a write: the test did not race")
+			require.Positive(t, st.Replans, "the index was never replanned")
+			require.Positive(t, st.Evictions)
+		})
+	}
+}
+
+// TestGetSeesWhatTheLockedReadSees checks Get against Read on one
+// goroutine, through writes, expiry, deletes and a close.
+func TestGetSeesWhatTheLockedReadSees(t *testing.T) {
+	s := mappedShard(t, 16<<10, Options{AvgPayload: 64, Policy: evict.LRUK, K: 2})
+	k := []byte("k")
+	h := Hash(k)
+	_, o := s.Get(nil, h, k, 1)
+	require.Equal(t, Miss, o)
+	require.Equal(t, uint64(1), s.Stats().Misses, "a miss Get finds is counted")
+
+	require.NoError(t, s.Set(h, k, []byte("value"), 1, 10, false))
+	v, o := s.Get([]byte("x"), h, k, 5)
+	require.Equal(t, Hit, o)
+	require.Equal(t, "xvalue", string(v), "Get appends to dst")
+
+	_, o = s.Get(nil, h, k, 10)
+	require.Equal(t, Locked, o, "an expired entry is left to the locked read, which reclaims it")
+	_, ok := get(s, "k", 10)
+	require.False(t, ok)
+
+	require.NoError(t, s.Set(h, k, []byte("framed"), 10, 0, true))
+	_, o = s.Get(nil, h, k, 11)
+	require.Equal(t, Locked, o, "a framed value is the caller's to judge under the lock")
+
+	require.NoError(t, s.Set(h, k, []byte("v2"), 11, 0, false))
+	require.True(t, s.Delete(h, k, 12, nil))
+	_, o = s.Get(nil, h, k, 12)
+	require.Equal(t, Miss, o)
+
+	require.NoError(t, s.Set(h, k, []byte("v3"), 12, 0, false))
+	s.Close()
+	_, o = s.Get(nil, h, k, 13)
+	require.Equal(t, Locked, o, "a closed shard sends Get to the lock, where it misses")
+	require.NoError(t, s.Check())
+}
+
+// TestGetTellsThePolicy checks that reads Get serves reach the policy:
+// the CLOCK count in the header and the sketch, as Read's do.
+func TestGetTellsThePolicy(t *testing.T) {
+	s := mappedShard(t, 16<<10, Options{AvgPayload: 64, Policy: evict.LRUK, K: 2})
+	k := []byte("hot")
+	h := Hash(k)
+	require.NoError(t, s.Set(h, k, []byte("v"), 1, 0, false))
+	before := s.Reads(h)
+	for range 3 {
+		_, o := s.Get(nil, h, k, 2)
+		require.Equal(t, Hit, o)
+	}
+	require.Equal(t, before+3, s.Reads(h), "each read Get served counts in the sketch")
+	slot, g := s.find(uint32(h), k)
+	require.GreaterOrEqual(t, slot, 0)
+	require.Equal(t, evict.MetaBits, s.bytes(g, HeaderSize)[offFlags]&evict.MetaBits, "three reads fill the CLOCK count")
+	_, o := s.Get(nil, h, k, 2)
+	require.Equal(t, Hit, o)
+	require.Equal(t, before+3, s.Reads(h), "a read of an entry whose count is full writes nothing")
+}
+
+// TestNotedReadsReachThePolicy holds the lock while Get serves, so the
+// reads go to the notes, and checks that the next writer hands them on
+// and that reads past the notes' room are counted as dropped.
+func TestNotedReadsReachThePolicy(t *testing.T) {
+	s := mappedShard(t, 16<<10, Options{AvgPayload: 64, Policy: evict.LRUK, K: 2})
+	k := []byte("k")
+	h := Hash(k)
+	require.NoError(t, s.Set(h, k, []byte("v"), 1, 0, false))
+	before := s.Reads(h)
+	s.mu.Lock()
+	for range 2 {
+		_, o := s.Get(nil, h, k, 2)
+		require.Equal(t, Hit, o)
+	}
+	s.mu.Unlock()
+	require.Equal(t, before, s.Reads(h), "noted reads wait for a drain")
+	require.NoError(t, s.Set(h, []byte("other"), []byte("v"), 2, 0, false))
+	require.Equal(t, before+2, s.Reads(h), "a writer hands the notes to the policy")
+
+	s.mu.Lock()
+	for range noteSlots + 5 {
+		// The entry's count is full after three reads: another key.
+		s.notes.n.Add(1)
+	}
+	s.mu.Unlock()
+	require.NoError(t, s.Set(h, k, []byte("w"), 3, 0, false))
+	require.Equal(t, uint64(5), s.Stats().DroppedReads)
+}
+
+// TestGetDoesNotAllocate pins the hot path: a hit into a dst with room.
+func TestGetDoesNotAllocate(t *testing.T) {
+	s := mappedShard(t, 16<<10, Options{AvgPayload: 64, Policy: evict.LRUK, K: 2})
+	k := []byte("k")
+	h := Hash(k)
+	require.NoError(t, s.Set(h, k, make([]byte, 100), 1, 0, false))
+	dst := make([]byte, 0, 128)
+	require.Zero(t, testing.AllocsPerRun(100, func() { dst, _ = s.Get(dst[:0], h, k, 2) }))
+}
