@@ -239,6 +239,7 @@ func (e *shardEngine) set(k, v []byte, d time.Duration) error {
 	now := e.clock.Now()
 	return e.s.Set(e.s.Hash(k), k, v, now, ttl.Stamp(now, d), false)
 }
+
 // get reads as the cache does: without the lock first (Get), and under
 // it (Read) when Get leaves the read to the lock.
 func (e *shardEngine) get(k []byte) ([]byte, bool) {
