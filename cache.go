@@ -220,16 +220,8 @@ func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
 	now := c.clock.Now()
 	s := c.shardFor(h)
 	if c.optimistic {
-		out, o := s.Get(dst, h, key, now)
-		// The region stays mapped while c is reachable: keep c so until
-		// the shard's reads are done.
-		runtime.KeepAlive(c)
-		switch o {
-		case shard.Hit:
-			c.hits.add()
-			return out, true
-		case shard.Miss:
-			return dst, false
+		if out, o := c.getUnlocked(s, dst, h, key, now, false); o != shard.Locked {
+			return out, o == shard.Hit
 		}
 	}
 	out := dst
@@ -246,6 +238,44 @@ func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
 		return c.gather(dst, h, big, now)
 	}
 	return out, true
+}
+
+// getUnlocked is the read without the shard lock (see Shard.Get) for Get
+// and, with loading, GetOrLoad: it reports Hit with the value appended to
+// dst, Miss, or Locked for a read the caller must make under the lock. A
+// framed value is served here when it needs neither the lock nor a scratch
+// buffer: a fresh, uncompressed value (for GetOrLoad, one not yet due for
+// a refresh); tombstones, stale, compressed and chunked values go to the
+// lock. GetOrLoad reads a miss again under the lock, for the key's write
+// generation, so the miss is counted there, not here.
+func (c *Cache) getUnlocked(s *shard.Shard, dst []byte, h uint64, key []byte, now int64, loading bool) ([]byte, shard.Outcome) {
+	out, o, seen := s.Get(dst, h, key, now)
+	// The region stays mapped while c is reachable: keep it so until the
+	// shard's reads are done.
+	runtime.KeepAlive(c)
+	switch o {
+	case shard.Hit:
+		c.hits.add()
+		return out, shard.Hit
+	case shard.Miss:
+		if !loading {
+			s.Missed(h)
+		}
+		return dst, shard.Miss
+	case shard.Framed:
+		// The copy was validated: it is the entry's whole value.
+		f, payload := readFrame(out[len(dst):])
+		if f.kind != kindValue || f.codec != NoCompression || ttl.Expired(f.fresh, now) ||
+			(loading && c.loading.refreshDue(f, now)) {
+			return dst, shard.Locked
+		}
+		s.Served(seen)
+		c.hits.add()
+		// payload lies in dst's spare room, past where it goes: append
+		// moves it down (copy handles the overlap).
+		return append(dst, payload...), shard.Hit
+	}
+	return dst, shard.Locked
 }
 
 // appendValue appends what a plain read of a stored value returns, and

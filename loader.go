@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ringcache/ringcache/bloom"
+	"github.com/ringcache/ringcache/shard"
 	"github.com/ringcache/ringcache/singleflight"
 	"github.com/ringcache/ringcache/ttl"
 )
@@ -193,6 +194,12 @@ func getOrLoad[A any](c *Cache, ctx context.Context, dst, key []byte, load func(
 	l := &c.loading
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
+	if c.optimistic {
+		// A fresh hit needs neither the lock nor the generation.
+		if out, o := c.getUnlocked(c.shardFor(h), dst, h, key, now, true); o == shard.Hit {
+			return out, nil
+		}
+	}
 	state, out := stateMissing, dst
 	// gen is the key's write generation at the lookup: a write after it
 	// discards whatever load this call starts or joins.

@@ -244,10 +244,11 @@ func (e *shardEngine) set(k, v []byte, d time.Duration) error {
 // it (Read) when Get leaves the read to the lock.
 func (e *shardEngine) get(k []byte) ([]byte, bool) {
 	h, now := e.s.Hash(k), e.clock.Now()
-	switch v, o := e.s.Get(nil, h, k, now); o {
+	switch v, o, _ := e.s.Get(nil, h, k, now); o {
 	case shard.Hit:
 		return v, true
 	case shard.Miss:
+		e.s.Missed(h)
 		return nil, false
 	}
 	var v []byte

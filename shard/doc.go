@@ -8,6 +8,10 @@
 // # Files
 //
 //	shard.go    the Shard type and the operations the cache calls
+//	optimistic.go  Get without the lock: the sequence, torn-safe probing,
+//	            the read notes the policy drains
+//	fence_*.go  the read fence the validation needs, per processor
+//	adapt.go    replanning the split between the index and the rings
 //	layout.go   how Init divides the memory; global offsets over two rings
 //	entry.go    the header codec: the only code that knows its layout
 //	index.go    the slots: probing, insertion, deletion by backward shift

@@ -76,9 +76,30 @@ const (
 	// Hit: the value is appended. The caller counts the hit: Stats.Hits
 	// counts only Read's.
 	Hit
-	// Miss: no entry for the key; counted, and told to the policy.
+	// Miss: no entry for the key. Nothing is counted: a caller that
+	// answers with it calls Missed, one that reads again with Read does
+	// not.
 	Miss
+	// Framed: the value, framed by the caller's layer, is appended whole
+	// as the entry held it; nothing is counted or told to the policy. A
+	// caller that serves it calls Served with the Seen Get returned, and
+	// one that does not reads again with Read.
+	Framed
 )
+
+// Seen is what Served needs of a framed value Get copied.
+type Seen struct {
+	h, slot uint64
+	meta    uint8
+}
+
+// Served tells the policy of a read of a framed value Get returned, as Get
+// does itself for a plain one. The caller counts the hit.
+func (s *Shard) Served(seen Seen) {
+	if seen.meta&evict.MetaBits != evict.MetaBits {
+		s.noteRead(seen.h, seen.slot)
+	}
+}
 
 // probeResult is how a probe over bytes that may be torn ended.
 type probeResult uint8
@@ -91,7 +112,7 @@ const (
 
 // Get appends key's value to dst without taking the lock when it can;
 // see Outcome. h is s.Hash(key) and now the clock reading.
-func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64) ([]byte, Outcome) {
+func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64) ([]byte, Outcome, Seen) {
 	tag := uint32(h)
 	for try := range getTries {
 		if try > 0 {
@@ -108,10 +129,9 @@ func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64) ([]byte, Outcom
 			case s.seq.Load() != q:
 				continue
 			case res == absent:
-				s.recordMiss(h)
-				return dst, Miss
+				return dst, Miss, Seen{}
 			}
-			return dst, Locked // a closed shard: torn without a writer
+			return dst, Locked, Seen{} // a closed shard: torn without a writer
 		}
 		hd := readHeader(s.mem[g : g+HeaderSize])
 		start := g + HeaderSize + hd.keyLen
@@ -120,22 +140,24 @@ func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64) ([]byte, Outcom
 		switch {
 		case s.seq.Load() != q:
 			continue
-		case end > len(s.mem) || hd.flags&(flagDead|flagFramed) != 0 || ttl.Expired(hd.expiry, now):
+		case end > len(s.mem) || hd.flags&flagDead != 0 || ttl.Expired(hd.expiry, now):
 			// The header was whole: this record needs the lock.
-			return dst, Locked
+			return dst, Locked, Seen{}
 		}
 		out := append(dst, s.mem[start:end]...)
 		readFence()
 		if s.seq.Load() != q {
 			continue
 		}
-		if hd.flags&evict.MetaBits != evict.MetaBits {
-			s.noteRead(h, slotValue(tag, g))
+		seen := Seen{h: h, slot: slotValue(tag, g), meta: hd.flags}
+		if hd.flags&flagFramed != 0 {
+			return out, Framed, seen
 		}
-		return out, Hit
+		s.Served(seen)
+		return out, Hit, Seen{}
 	}
 	s.notes.retries.Add(1)
-	return dst, Locked
+	return dst, Locked, Seen{}
 }
 
 // probe finds key's record as the index stands, or seems to stand while
@@ -227,8 +249,9 @@ func (s *Shard) applyRead(h, slot uint64) {
 	s.climb(true)
 }
 
-// recordMiss counts a miss Get found and tells the policy.
-func (s *Shard) recordMiss(h uint64) {
+// Missed counts a miss Get found, for a caller that answers with it, and
+// tells the policy, as Read does for a miss.
+func (s *Shard) Missed(h uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.open {

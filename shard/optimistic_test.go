@@ -120,7 +120,7 @@ func TestGetRacingWritersReturnsOnlyWholeValues(t *testing.T) {
 						if r.IntN(2) == 0 {
 							k = key(r.IntN(8))
 						}
-						v, o := s.Get(dst[:0], Hash(k), k, clock.Load())
+						v, o, _ := s.Get(dst[:0], Hash(k), k, clock.Load())
 						switch o {
 						case Hit:
 							served.Add(1)
@@ -158,32 +158,39 @@ func TestGetSeesWhatTheLockedReadSees(t *testing.T) {
 	s := mappedShard(t, 16<<10, Options{AvgPayload: 64, Policy: evict.LRUK, K: 2})
 	k := []byte("k")
 	h := Hash(k)
-	_, o := s.Get(nil, h, k, 1)
+	_, o, _ := s.Get(nil, h, k, 1)
 	require.Equal(t, Miss, o)
-	require.Equal(t, uint64(1), s.Stats().Misses, "a miss Get finds is counted")
+	require.Zero(t, s.Stats().Misses, "a miss Get finds is the caller's to count")
+	s.Missed(h)
+	require.Equal(t, uint64(1), s.Stats().Misses)
 
 	require.NoError(t, s.Set(h, k, []byte("value"), 1, 10, false))
-	v, o := s.Get([]byte("x"), h, k, 5)
+	v, o, _ := s.Get([]byte("x"), h, k, 5)
 	require.Equal(t, Hit, o)
 	require.Equal(t, "xvalue", string(v), "Get appends to dst")
 
-	_, o = s.Get(nil, h, k, 10)
+	_, o, _ = s.Get(nil, h, k, 10)
 	require.Equal(t, Locked, o, "an expired entry is left to the locked read, which reclaims it")
 	_, ok := get(s, "k", 10)
 	require.False(t, ok)
 
 	require.NoError(t, s.Set(h, k, []byte("framed"), 10, 0, true))
-	_, o = s.Get(nil, h, k, 11)
-	require.Equal(t, Locked, o, "a framed value is the caller's to judge under the lock")
+	before := s.Reads(h)
+	v, o, seen := s.Get([]byte("x"), h, k, 11)
+	require.Equal(t, Framed, o, "a framed value is the caller's to judge")
+	require.Equal(t, "xframed", string(v))
+	require.Equal(t, before, s.Reads(h), "an unjudged framed read is not told to the policy")
+	s.Served(seen)
+	require.Equal(t, before+1, s.Reads(h), "Served tells it")
 
 	require.NoError(t, s.Set(h, k, []byte("v2"), 11, 0, false))
 	require.True(t, s.Delete(h, k, 12, nil))
-	_, o = s.Get(nil, h, k, 12)
+	_, o, _ = s.Get(nil, h, k, 12)
 	require.Equal(t, Miss, o)
 
 	require.NoError(t, s.Set(h, k, []byte("v3"), 12, 0, false))
 	s.Close()
-	_, o = s.Get(nil, h, k, 13)
+	_, o, _ = s.Get(nil, h, k, 13)
 	require.Equal(t, Locked, o, "a closed shard sends Get to the lock, where it misses")
 	require.NoError(t, s.Check())
 }
@@ -197,14 +204,14 @@ func TestGetTellsThePolicy(t *testing.T) {
 	require.NoError(t, s.Set(h, k, []byte("v"), 1, 0, false))
 	before := s.Reads(h)
 	for range 3 {
-		_, o := s.Get(nil, h, k, 2)
+		_, o, _ := s.Get(nil, h, k, 2)
 		require.Equal(t, Hit, o)
 	}
 	require.Equal(t, before+3, s.Reads(h), "each read Get served counts in the sketch")
 	slot, g := s.find(uint32(h), k)
 	require.GreaterOrEqual(t, slot, 0)
 	require.Equal(t, evict.MetaBits, s.bytes(g, HeaderSize)[offFlags]&evict.MetaBits, "three reads fill the CLOCK count")
-	_, o := s.Get(nil, h, k, 2)
+	_, o, _ := s.Get(nil, h, k, 2)
 	require.Equal(t, Hit, o)
 	require.Equal(t, before+3, s.Reads(h), "a read of an entry whose count is full writes nothing")
 }
@@ -220,7 +227,7 @@ func TestNotedReadsReachThePolicy(t *testing.T) {
 	before := s.Reads(h)
 	s.mu.Lock()
 	for range 2 {
-		_, o := s.Get(nil, h, k, 2)
+		_, o, _ := s.Get(nil, h, k, 2)
 		require.Equal(t, Hit, o)
 	}
 	s.mu.Unlock()
@@ -245,5 +252,5 @@ func TestGetDoesNotAllocate(t *testing.T) {
 	h := Hash(k)
 	require.NoError(t, s.Set(h, k, make([]byte, 100), 1, 0, false))
 	dst := make([]byte, 0, 128)
-	require.Zero(t, testing.AllocsPerRun(100, func() { dst, _ = s.Get(dst[:0], h, k, 2) }))
+	require.Zero(t, testing.AllocsPerRun(100, func() { dst, _, _ = s.Get(dst[:0], h, k, 2) }))
 }
