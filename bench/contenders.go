@@ -105,21 +105,27 @@ type ringcacheOptions struct {
 // defaultRingcache is ringcacheOptions as the flags default them.
 var defaultRingcache = ringcacheOptions{sizeHint: true}
 
-func (rc ringcacheOptions) byBytes(budget int64) (cache, error) { return rc.sized(budget, 0) }
+// byBytes is ringcache as a user configures it by default (the throughput
+// workload's read mixes, gc, memory): a random hash key (maphash).
+func (rc ringcacheOptions) byBytes(budget int64) (cache, error) { return rc.config(budget, 0, 0) }
 
 // sized passes the entry size as Config.AvgEntrySize, which splits the
-// memory between index and rings (0: the default, 128).
+// memory between index and rings (0: the default, 128). It is what the
+// hit-ratio replay builds, and there a fixed Seed makes ringcache's
+// layout, and so its hit ratios, the same in every run; it hashes with
+// seeded xxhash64, a few ns slower per operation than maphash.
 func (rc ringcacheOptions) sized(budget int64, entrySize int) (cache, error) {
-	if budget < ringcache.MinCapacity {
-		return nil, errTooSmall
-	}
 	if !rc.sizeHint {
 		entrySize = 0
 	}
-	// A fixed Seed makes ringcache's layout, and so its hit ratios, the
-	// same in every run. It hashes with seeded xxhash64; the default
-	// (Seed 0) hashes with maphash, a few ns faster per operation.
-	c, err := ringcache.New(ringcache.Config{Capacity: budget, AvgEntrySize: entrySize, K: rc.k, Seed: 1})
+	return rc.config(budget, entrySize, 1)
+}
+
+func (rc ringcacheOptions) config(budget int64, entrySize int, seed uint64) (cache, error) {
+	if budget < ringcache.MinCapacity {
+		return nil, errTooSmall
+	}
+	c, err := ringcache.New(ringcache.Config{Capacity: budget, AvgEntrySize: entrySize, K: rc.k, Seed: seed})
 	return ringAdapter{c}, err
 }
 func (a ringAdapter) Get(dst []byte, k *key) ([]byte, bool) { return a.c.Get(dst, k.b) }

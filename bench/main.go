@@ -47,6 +47,7 @@ type config struct {
 	streamLen     int
 	zipfS         float64
 	duration      time.Duration
+	rounds        int // throughput: alternated rounds, a cell reports their median
 	gcEntries     []int
 	gcRun         time.Duration
 	budget        int64
@@ -75,7 +76,8 @@ func run() error {
 		traceLimit = flag.Int("trace-limit", 0, "replay at most this many requests of each trace (0 = all)")
 		keys       = flag.Int("keys", 1_000_000, "throughput: distinct keys")
 		zipfS      = flag.Float64("zipf", 0.99, "throughput: Zipf skew of the key stream")
-		duration   = flag.Duration("duration", time.Second, "throughput: time per cell")
+		duration   = flag.Duration("duration", time.Second, "throughput: time per cell and round")
+		rounds     = flag.Int("rounds", 3, "throughput: rounds, the contenders taking turns in a rotating order; each cell reports the median")
 		gcEntries  = flag.String("gc-entries", "1000000,4000000,10000000", "gc: entry counts")
 		gcRun      = flag.Duration("gcrun", 10*time.Second, "gc: length of the mixed run")
 		budget     = flag.Int64("budget", 64<<20, "memory: byte budget")
@@ -108,7 +110,7 @@ func run() error {
 	}
 	cfg := config{
 		workloads: map[string]bool{}, out: *out, traces: *traces, traceLimit: *traceLimit,
-		keys: *keys, streamLen: 1 << 22, zipfS: *zipfS, duration: *duration, gcRun: *gcRun,
+		keys: *keys, streamLen: 1 << 22, zipfS: *zipfS, duration: *duration, rounds: *rounds, gcRun: *gcRun,
 		budget: *budget, synthKeys: *synthKeys, synthRequests: *synthReqs, smoke: *smoke,
 		stampedeRounds: 20, stampedeCallers: 1000, settle: *settleFlag,
 		bounds: *bounds,
@@ -142,7 +144,7 @@ func run() error {
 		}
 	}
 	if cfg.smoke {
-		cfg.keys, cfg.streamLen, cfg.duration = 20_000, 1<<16, 100*time.Millisecond
+		cfg.keys, cfg.streamLen, cfg.duration, cfg.rounds = 20_000, 1<<16, 100*time.Millisecond, 1
 		cfg.gcEntries, cfg.gcRun, cfg.budget = []int{20_000}, 200*time.Millisecond, 4<<20
 		cfg.synthKeys, cfg.synthRequests, cfg.traceLimit = 20_000, 20_000, 20_000
 		cfg.stampedeRounds, cfg.stampedeCallers = 2, 100

@@ -136,6 +136,9 @@ func (r *results) throughputTable(b *strings.Builder) {
 	cs := names(r.Throughput, func(t throughputRow) string { return t.Contender })
 	ws := names(r.Throughput, func(t throughputRow) string { return t.Workload })
 	fmt.Fprintf(b, "## Throughput (Mops/s, higher is better)\n\n![throughput](throughput.png)\n\n")
+	if n := r.Throughput[0].Rounds; n > 1 {
+		fmt.Fprintf(b, "Each cell is the median of %d rounds; in each round every contender ran every cell, in an order that rotated from round to round.\n\n", n)
+	}
 	fmt.Fprintf(b, "| workload | %s | ringcache ÷ best peer |\n|---|%s---|\n", strings.Join(cs, " | "), strings.Repeat("---|", len(cs)))
 	var notes []string
 	for _, w := range ws {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,8 +16,9 @@ var readMixes = []int{100, 90, 75, 50, 0}
 
 type throughputRow struct {
 	Contender string
-	Workload  string // "reads=90%" or "insert-only, 10% fits"
-	Mops      float64
+	Workload  string  // "reads=90%" or "insert-only, 10% fits"
+	Mops      float64 // the median of Rounds rounds
+	Rounds    int
 	Note      string
 }
 
@@ -24,6 +27,11 @@ type throughputRow struct {
 // sets: cfg.keys keys (1M: memory-bound) and 32k keys (CPU-bound, where
 // the hottest keys' locks are what the cores contend for); then an
 // insert-only run into a cache holding a tenth of the keys.
+//
+// The machine's speed drifts over a run (a shared VM), so the contenders
+// take turns: cfg.rounds rounds, each running every contender through
+// every cell in an order that rotates from round to round, and a cell
+// reports the median of its rounds.
 func runThroughput(cfg config, cs []contender, progress func(string)) []throughputRow {
 	keys := makeKeys(cfg.keys, 16)
 	stream := newZipf(cfg.keys, cfg.zipfS, 1).stream(cfg.streamLen)
@@ -32,32 +40,69 @@ func runThroughput(cfg config, cs []contender, progress func(string)) []throughp
 	small := min(32<<10, cfg.keys/4)
 	smallKeys := keys[:small]
 	smallStream := newZipf(small, cfg.zipfS, 1).stream(cfg.streamLen)
-	var rows []throughputRow
-	for _, c := range cs {
-		rows = append(rows, runReadMixes(cfg, c, keys, stream, value, goroutines, "", progress)...)
-		rows = append(rows, runReadMixes(cfg, c, smallKeys, smallStream, value, goroutines, fmt.Sprintf("%dk keys, ", small>>10), progress)...)
-	}
-	for _, c := range cs {
-		progress(fmt.Sprintf("throughput: %s, insert-only into a cache holding 10%% of keys", c.name))
-		row := throughputRow{Contender: c.name, Workload: "insert-only, 10% fits"}
-		cache, err := c.build(len(keys)/10, 16+128)
-		if err != nil {
-			row.Note = "n/a: " + err.Error()
-			rows = append(rows, row)
-			continue
+	samples := map[[2]string][]throughputRow{}
+	var order [][2]string // cells in the order of the table
+	add := func(rows []throughputRow) {
+		for _, r := range rows {
+			cell := [2]string{r.Contender, r.Workload}
+			if _, seen := samples[cell]; !seen {
+				order = append(order, cell)
+			}
+			samples[cell] = append(samples[cell], r)
 		}
-		row.Mops = hammer(cache, keys, stream, value, 0, goroutines, cfg.duration)
-		rows = append(rows, row)
-		cache.Close()
-		runtime.GC()
+	}
+	rounds := max(cfg.rounds, 1)
+	for round := range rounds {
+		for i := range cs {
+			c := cs[(i+round)%len(cs)]
+			tag := fmt.Sprintf("round %d/%d, %s", round+1, rounds, c.name)
+			add(runReadMixes(cfg, c, keys, stream, value, goroutines, "", tag, progress))
+			add(runReadMixes(cfg, c, smallKeys, smallStream, value, goroutines, fmt.Sprintf("%dk keys, ", small>>10), tag, progress))
+			add([]throughputRow{insertOnly(cfg, c, keys, stream, value, goroutines, tag, progress)})
+		}
+	}
+	// Contender by contender, in the order given; workloads as met.
+	slices.SortStableFunc(order, func(a, b [2]string) int {
+		return slices.IndexFunc(cs, func(c contender) bool { return c.name == a[0] }) -
+			slices.IndexFunc(cs, func(c contender) bool { return c.name == b[0] })
+	})
+	var rows []throughputRow
+	for _, cell := range order {
+		rows = append(rows, median(samples[cell]))
 	}
 	return rows
 }
 
+// median returns the row of the median rate among a cell's rounds (the
+// lower middle one of an even count), keeping its note.
+func median(rs []throughputRow) throughputRow {
+	rs = slices.Clone(rs)
+	slices.SortFunc(rs, func(a, b throughputRow) int { return cmp.Compare(a.Mops, b.Mops) })
+	m := rs[(len(rs)-1)/2]
+	m.Rounds = len(rs)
+	return m
+}
+
+// insertOnly runs the insert-only cell: a cache holding a tenth of the
+// keys, written the whole time.
+func insertOnly(cfg config, c contender, keys []key, stream []uint32, value []byte, goroutines int, tag string, progress func(string)) throughputRow {
+	progress(fmt.Sprintf("throughput: %s, insert-only into a cache holding 10%% of keys", tag))
+	row := throughputRow{Contender: c.name, Workload: "insert-only, 10% fits"}
+	cache, err := c.build(len(keys)/10, 16+128)
+	if err != nil {
+		row.Note = "n/a: " + err.Error()
+		return row
+	}
+	row.Mops = hammer(cache, keys, stream, value, 0, goroutines, cfg.duration)
+	cache.Close()
+	runtime.GC()
+	return row
+}
+
 // runReadMixes prefills a cache holding every key and runs each read mix on
-// it; label prefixes the rows' workload names.
-func runReadMixes(cfg config, c contender, keys []key, stream []uint32, value []byte, goroutines int, label string, progress func(string)) []throughputRow {
-	progress(fmt.Sprintf("throughput: %s, prefilling %d keys", c.name, len(keys)))
+// it; label prefixes the rows' workload names, tag the progress lines.
+func runReadMixes(cfg config, c contender, keys []key, stream []uint32, value []byte, goroutines int, label, tag string, progress func(string)) []throughputRow {
+	progress(fmt.Sprintf("throughput: %s, prefilling %d keys", tag, len(keys)))
 	cache, err := buildHolding(c, len(keys), 16+128)
 	if err != nil {
 		return []throughputRow{{Contender: c.name, Workload: label + "all", Note: err.Error()}}
@@ -83,7 +128,7 @@ func runReadMixes(cfg config, c contender, keys []key, stream []uint32, value []
 	}
 	var rows []throughputRow
 	for _, reads := range readMixes {
-		progress(fmt.Sprintf("throughput: %s, %s%d%% reads", c.name, label, reads))
+		progress(fmt.Sprintf("throughput: %s, %s%d%% reads", tag, label, reads))
 		ops := hammer(cache, keys, stream, value, reads, goroutines, cfg.duration)
 		rows = append(rows, throughputRow{Contender: c.name, Workload: fmt.Sprintf("%sreads=%d%%", label, reads), Mops: ops, Note: note})
 	}
