@@ -66,6 +66,17 @@ func writeHeader(b []byte, h entryHeader) {
 	b[offFlags] = h.flags
 }
 
+// readValue decodes what a read of a record needs beyond the key, which
+// it has compared already: the value's length, the expiry stamp and the
+// flags, from two loads (a header decoded field by field into a struct
+// and copied cost a stalled store forwarding on every lock-free read).
+func readValue(b []byte) (valLen int, expiry int64, flags uint8) {
+	_ = b[HeaderSize-1]
+	lo := binary.LittleEndian.Uint64(b)     // key length, value length, slack, expiry's low 2 bytes
+	hi := binary.LittleEndian.Uint32(b[8:]) // expiry's high 3 bytes, flags
+	return int(lo >> (8 * offValLen) & (1<<24 - 1)), int64(lo>>(8*offExpiry)) | int64(hi&(1<<24-1))<<16, uint8(hi >> 24)
+}
+
 // recordSize reads just enough of the header at b to know the entry's size.
 func recordSize(b []byte) int {
 	k, v, sl := lengths(b)

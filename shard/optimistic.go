@@ -133,14 +133,14 @@ func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64) ([]byte, Outcom
 			}
 			return dst, Locked, Seen{} // a closed shard: torn without a writer
 		}
-		hd := readHeader(s.mem[g : g+HeaderSize])
-		start := g + HeaderSize + hd.keyLen
-		end := start + hd.valLen
+		valLen, expiry, flags := readValue(s.mem[g : g+HeaderSize])
+		start := g + HeaderSize + len(key)
+		end := start + valLen
 		readFence()
 		switch {
 		case s.seq.Load() != q:
 			continue
-		case end > len(s.mem) || hd.flags&flagDead != 0 || ttl.Expired(hd.expiry, now):
+		case end > len(s.mem) || flags&flagDead != 0 || ttl.Expired(expiry, now):
 			// The header was whole: this record needs the lock.
 			return dst, Locked, Seen{}
 		}
@@ -149,8 +149,8 @@ func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64) ([]byte, Outcom
 		if s.seq.Load() != q {
 			continue
 		}
-		seen := Seen{h: h, slot: slotValue(tag, g), meta: hd.flags}
-		if hd.flags&flagFramed != 0 {
+		seen := Seen{h: h, slot: slotValue(tag, g), meta: flags}
+		if flags&flagFramed != 0 {
 			return out, Framed, seen
 		}
 		s.Served(seen)

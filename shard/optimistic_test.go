@@ -254,3 +254,20 @@ func TestGetDoesNotAllocate(t *testing.T) {
 	dst := make([]byte, 0, 128)
 	require.Zero(t, testing.AllocsPerRun(100, func() { dst, _, _ = s.Get(dst[:0], h, k, 2) }))
 }
+
+// readValue is the header codec's fast path: it must agree with
+// readHeader on every field it decodes.
+func TestReadValueAgreesWithReadHeader(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	b := make([]byte, HeaderSize)
+	for range 10_000 {
+		want := entryHeader{
+			keyLen: r.IntN(MaxKeyLen + 1), valLen: r.IntN(MaxValueLen + 1), slack: r.IntN(maxSlack + 1),
+			expiry: r.Int64N(1 << 40), flags: uint8(r.Uint32()),
+		}
+		writeHeader(b, want)
+		valLen, expiry, flags := readValue(b)
+		require.Equal(t, want, readHeader(b))
+		require.Equal(t, [3]int64{int64(want.valLen), want.expiry, int64(want.flags)}, [3]int64{int64(valLen), expiry, int64(flags)})
+	}
+}
