@@ -58,12 +58,16 @@ func readHeader(b []byte) entryHeader {
 }
 
 func writeHeader(b []byte, h entryHeader) {
+	writeFields(b, h.keyLen, h.valLen, h.slack, h.expiry, h.flags)
+}
+
+// writeFields writes a header from its fields, as two stores: the same
+// words readValue loads.
+func writeFields(b []byte, keyLen, valLen, slack int, expiry int64, flags uint8) {
 	_ = b[HeaderSize-1]
-	binary.LittleEndian.PutUint16(b[offKeyLen:], uint16(h.keyLen))
-	b[offValLen], b[offValLen+1], b[offValLen+2] = byte(h.valLen), byte(h.valLen>>8), byte(h.valLen>>16)
-	b[offSlack] = byte(h.slack)
-	ttl.PutStamp(b[offExpiry:], h.expiry)
-	b[offFlags] = h.flags
+	binary.LittleEndian.PutUint64(b, uint64(keyLen)&(1<<16-1)|uint64(valLen)&(1<<24-1)<<(8*offValLen)|
+		uint64(slack)&(1<<8-1)<<(8*offSlack)|uint64(expiry)<<(8*offExpiry))
+	binary.LittleEndian.PutUint32(b[8:], uint32(expiry>>16)&(1<<24-1)|uint32(flags)<<24)
 }
 
 // readValue decodes what a read of a record needs beyond the key, which

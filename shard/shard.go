@@ -207,24 +207,23 @@ func (s *Shard) store(h uint64, key, value []byte, now, expiry int64, framed, fi
 		r = probation
 	}
 	if slot, g := s.find(tag, key); slot >= 0 {
-		hd := readHeader(s.bytes(g, HeaderSize))
-		if ttl.Expired(hd.expiry, now) {
+		hb := s.bytes(g, HeaderSize)
+		valLen, old, oldFlags := readValue(hb)
+		slack := int(hb[offSlack])
+		if ttl.Expired(old, now) {
 			s.stats.Expirations++
 		} else {
 			s.stats.Overwrites++
 		}
-		if room := hd.valLen + hd.slack; len(value) <= room && room-len(value) <= maxSlack {
-			hd.valLen, hd.slack, hd.expiry = len(value), room-len(value), expiry
-			hd.flags = hd.flags&^flagFramed | flags
-			b := s.bytes(g, hd.size())
-			writeHeader(b, hd)
-			copy(b[HeaderSize+hd.keyLen:], value)
+		if room := valLen + slack; len(value) <= room && room-len(value) <= maxSlack {
+			writeFields(hb, len(key), len(value), room-len(value), expiry, oldFlags&^flagFramed|flags)
+			copy(s.bytes(g+HeaderSize+len(key), len(value)), value)
 			return true, nil
 		}
 		if s.ringOf(g) == mainRing {
 			r = mainRing // an entry that earned main keeps it
 		}
-		s.kill(slot, g, hd.size())
+		s.kill(slot, g, HeaderSize+len(key)+valLen+slack)
 	} else {
 		s.stats.Admissions++
 	}
