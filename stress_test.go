@@ -2,6 +2,7 @@ package ringcache_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -63,7 +64,7 @@ func TestConcurrentMixedOperationsReturnOnlyWrittenValues(t *testing.T) {
 			for i := range ops {
 				k := key(rng.IntN(keys))
 				var err error
-				switch rng.IntN(10) {
+				switch rng.IntN(12) {
 				case 0, 1, 2:
 					err = c.Set(k, versionedValue(k, uint64(g)<<32|uint64(i)))
 				case 3:
@@ -74,6 +75,17 @@ func TestConcurrentMixedOperationsReturnOnlyWrittenValues(t *testing.T) {
 					c.Touch(k, time.Duration(rng.IntN(3))*time.Millisecond)
 				case 6:
 					c.GetFunc(k, func(v []byte) { _, err = checkVersioned(k, v) })
+				case 7:
+					// A loaded value is framed: its reads take the
+					// framed path without the lock.
+					version := uint64(g)<<32 | uint64(i) | 1<<62
+					life := time.Duration(rng.IntN(3)) * time.Millisecond
+					dst, err = c.GetOrLoad(context.Background(), dst[:0], k, func(context.Context, []byte) ([]byte, time.Duration, error) {
+						return versionedValue(k, version), life, nil
+					})
+					if err == nil {
+						_, err = checkVersioned(k, dst)
+					}
 				default:
 					var ok bool
 					if dst, ok = c.Get(dst[:0], k); ok {

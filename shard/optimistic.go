@@ -25,12 +25,12 @@ import (
 // does not watch it, and the Go memory model says nothing of racing
 // plain reads there) that stays mapped while a reader may be inside: the
 // root package uses Get only over a region it unmaps once the Cache is
-// unreachable, and Close merely drops the region's pages, after which
-// reads see zeros.
+// unreachable; its Close merely drops the region's pages, after which
+// they read as zeros.
 
-// seen is what Get reads: the sequence, where the index lies, and what
-// Init fixed. It shares no cache line with the lock, so readers keep it
-// cached while other cores lock and unlock.
+// seen is what Get reads (the sequence, where the index lies, the
+// memory) and the rest of what Init fixes. It shares no cache line with
+// the lock, so readers keep it cached while other cores lock and unlock.
 type seen struct {
 	// seq is odd while a write section is open and moves by two with
 	// each section.
@@ -70,8 +70,8 @@ type Outcome uint8
 
 const (
 	// Locked: writers kept overlapping the read, or what Get found needs
-	// the lock (an expired entry to reclaim, a framed value to judge, a
-	// closed shard); the caller reads under the lock with Read.
+	// the lock (an expired entry to reclaim, a closed shard); the caller
+	// reads under the lock with Read.
 	Locked Outcome = iota
 	// Hit: the value is appended. The caller counts the hit: Stats.Hits
 	// counts only Read's.
