@@ -160,6 +160,12 @@ func BenchmarkParallelZipf(b *testing.B) {
 						}
 					}
 				})
+				// What reading without the lock costs the policy and
+				// the readers: hits it never heard of, and tries a write
+				// overlapped.
+				st := c.Stats()
+				b.ReportMetric(float64(st.DroppedReads)/float64(b.N), "dropped/op")
+				b.ReportMetric(float64(st.ReadRetries)/float64(b.N), "retries/op")
 			})
 		}
 	}

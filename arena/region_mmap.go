@@ -12,7 +12,6 @@ func mapMemory(size int) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("%w: %d bytes: %v", ErrMap, size, err)
 	}
-	adviseHugePages(buf)
 	return buf, true, nil
 }
 

@@ -1,5 +1,0 @@
-//go:build !linux
-
-package arena
-
-func adviseHugePages([]byte) {}
