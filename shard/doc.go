@@ -1,13 +1,15 @@
 // Package shard is one partition of a ringcache: a mutex, two byte rings
 // from package arena holding the entries (probation for new keys and main,
 // under LRU-K; main alone under FIFO), a fixed open-addressing index over
-// both, and the eviction policy's memory. Every engine invariant lives
+// both, the eviction policy's memory, and a write sequence that lets Get
+// read without the mutex. Every engine invariant lives
 // here and is checked by [Shard.Check], which the tests and fuzzers call
 // after each step.
 //
 // # Files
 //
-//	shard.go    the Shard type and the operations the cache calls
+//	shard.go    the Shard type and the writes the cache calls
+//	read.go     the reads under the lock
 //	optimistic.go  Get without the lock: the sequence, torn-safe probing,
 //	            the read notes the policy drains
 //	fence_*.go  the read fence the validation needs, per processor

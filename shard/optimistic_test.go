@@ -32,6 +32,17 @@ func mappedShard(t *testing.T, size int, o Options) *Shard {
 	return s
 }
 
+// holding returns an LRU-K shard Get reads without the lock, holding key
+// with value, and key's hash.
+func holding(t *testing.T, key string, value []byte) (*Shard, []byte, uint64) {
+	t.Helper()
+	s := mappedShard(t, 16<<10, Options{AvgPayload: 64, Policy: evict.LRUK, K: 2})
+	k := []byte(key)
+	h := Hash(k)
+	require.NoError(t, s.Set(h, k, value, 1, 0, false))
+	return s, k, h
+}
+
 // checksummed returns a value of n bytes (at least 8) for key whose first
 // 8 bytes are a hash of the key and the rest: no mix of two values, and
 // no value of another key, passes checksumOK.
@@ -198,10 +209,7 @@ func TestGetSeesWhatTheLockedReadSees(t *testing.T) {
 // TestGetTellsThePolicy checks that reads Get serves reach the policy:
 // the CLOCK count in the header and the sketch, as Read's do.
 func TestGetTellsThePolicy(t *testing.T) {
-	s := mappedShard(t, 16<<10, Options{AvgPayload: 64, Policy: evict.LRUK, K: 2})
-	k := []byte("hot")
-	h := Hash(k)
-	require.NoError(t, s.Set(h, k, []byte("v"), 1, 0, false))
+	s, k, h := holding(t, "hot", []byte("v"))
 	before := s.Reads(h)
 	for range 3 {
 		_, o, _ := s.Get(nil, h, k, 2)
@@ -220,10 +228,7 @@ func TestGetTellsThePolicy(t *testing.T) {
 // reads go to the notes, and checks that the next writer hands them on
 // and that reads past the notes' room are counted as dropped.
 func TestNotedReadsReachThePolicy(t *testing.T) {
-	s := mappedShard(t, 16<<10, Options{AvgPayload: 64, Policy: evict.LRUK, K: 2})
-	k := []byte("k")
-	h := Hash(k)
-	require.NoError(t, s.Set(h, k, []byte("v"), 1, 0, false))
+	s, k, h := holding(t, "k", []byte("v"))
 	before := s.Reads(h)
 	s.mu.Lock()
 	for range 2 {
@@ -247,10 +252,7 @@ func TestNotedReadsReachThePolicy(t *testing.T) {
 
 // TestGetDoesNotAllocate pins the hot path: a hit into a dst with room.
 func TestGetDoesNotAllocate(t *testing.T) {
-	s := mappedShard(t, 16<<10, Options{AvgPayload: 64, Policy: evict.LRUK, K: 2})
-	k := []byte("k")
-	h := Hash(k)
-	require.NoError(t, s.Set(h, k, make([]byte, 100), 1, 0, false))
+	s, k, h := holding(t, "k", make([]byte, 100))
 	dst := make([]byte, 0, 128)
 	require.Zero(t, testing.AllocsPerRun(100, func() { dst, _, _ = s.Get(dst[:0], h, k, 2) }))
 }

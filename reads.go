@@ -1,0 +1,194 @@
+package ringcache
+
+import (
+	"runtime"
+	"time"
+
+	"github.com/ringcache/ringcache/shard"
+	"github.com/ringcache/ringcache/ttl"
+)
+
+// The reads: Get and GetFunc, which count, and Has and TTL, which do not.
+// Get (and GetOrLoad's hit) reads without the shard lock where the
+// region allows it (see shard/optimistic.go).
+
+// Get appends the value stored under key to dst and returns it with true,
+// or returns dst unchanged with false on a miss. It does not allocate when
+// dst has room for the value. After Close every Get misses.
+//
+// Where the cache's memory is mapped outside the Go heap (Linux), a Get of
+// a plain value takes no lock: it copies the value while no write
+// overlaps, and tries again or locks when one does (docs/engine.md). A
+// value the loading layer or compression framed, a value in chunks, and
+// an entry whose time has passed are read under the shard lock.
+func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
+	h := c.hasher.Sum(key)
+	now := c.clock.Now()
+	s := c.shardFor(h)
+	if c.optimistic {
+		if out, o := c.getUnlocked(s, dst, h, key, now, false); o != shard.Locked {
+			return out, o == shard.Hit
+		}
+	}
+	out := dst
+	var big chunked
+	ok, _ := s.Read(h, key, now, func(v []byte, framed bool) bool {
+		var served bool
+		out, served = c.appendValue(dst, v, framed, now, &big)
+		return served
+	})
+	switch {
+	case !ok:
+		return dst, false
+	case big.m.chunks > 0:
+		return c.gather(dst, h, big, now)
+	}
+	return out, true
+}
+
+// getUnlocked is the read without the shard lock (see Shard.Get) for Get
+// and, with loading, GetOrLoad: it reports Hit with the value appended to
+// dst, Miss, or Locked for a read the caller must make under the lock. A
+// framed value is served here when it needs neither the lock nor a scratch
+// buffer: a fresh, uncompressed value (for GetOrLoad, one not yet due for
+// a refresh); tombstones, stale, compressed and chunked values go to the
+// lock. GetOrLoad reads a miss again under the lock, for the key's write
+// generation, so the miss is counted there, not here.
+func (c *Cache) getUnlocked(s *shard.Shard, dst []byte, h uint64, key []byte, now int64, loading bool) ([]byte, shard.Outcome) {
+	out, o, seen := s.Get(dst, h, key, now)
+	// The region stays mapped while c is reachable: keep it so until the
+	// shard's reads are done.
+	runtime.KeepAlive(c)
+	switch o {
+	case shard.Hit:
+		c.hits.add()
+		return out, shard.Hit
+	case shard.Miss:
+		if !loading {
+			s.Missed(h)
+		}
+		return dst, shard.Miss
+	case shard.Framed:
+		// The copy was validated: it is the entry's whole value.
+		f, payload := readFrame(out[len(dst):])
+		if f.kind != kindValue || f.codec != NoCompression || ttl.Expired(f.fresh, now) ||
+			(loading && c.loading.refreshDue(f, now)) {
+			return dst, shard.Locked
+		}
+		s.Served(seen)
+		c.hits.add()
+		// payload lies in dst's spare room, past where it goes: append
+		// moves it down (copy handles the overlap).
+		return append(dst, payload...), shard.Hit
+	}
+	return dst, shard.Locked
+}
+
+// appendValue appends what a plain read of a stored value returns, and
+// reports whether there is anything (see served); a chunked value's
+// manifest goes to big instead, for the caller to gather.
+func (c *Cache) appendValue(dst, v []byte, framed bool, now int64, big *chunked) ([]byte, bool) {
+	if !framed { // the hot path, without a call: served is not inlined
+		return append(dst, v...), true
+	}
+	f, payload, ok := served(v, framed, now)
+	switch {
+	case !ok:
+		return dst, big.seen(v, framed, now)
+	case f.codec == NoCompression:
+		return append(dst, payload...), true
+	}
+	out, err := c.codecs.appendPayload(dst, f, payload)
+	return out, err == nil
+}
+
+// GetFunc calls fn with the value stored under key and reports whether it
+// did. The slice aliases cache memory (or, for a compressed value, a
+// scratch buffer): it is valid only until fn returns, must not be
+// modified, and fn must not call the cache (its shard is locked while fn
+// runs). A nil fn makes GetFunc a counted lookup.
+func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
+	h := c.hasher.Sum(key)
+	now := c.clock.Now()
+	var big chunked
+	ok, _ := c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
+		if !framed { // the hot path, without a call: served is not inlined
+			if fn != nil {
+				fn(v)
+			}
+			return true
+		}
+		f, payload, ok := served(v, framed, now)
+		if !ok {
+			return big.seen(v, framed, now)
+		}
+		if f.codec == NoCompression {
+			if fn != nil {
+				fn(payload)
+			}
+			return true
+		}
+		bp := c.codecs.buffers.Get().(*[]byte)
+		defer c.codecs.buffers.Put(bp)
+		out, err := c.codecs.decode((*bp)[:0], f, payload)
+		*bp = out
+		if err == nil && fn != nil {
+			fn(out)
+		}
+		return err == nil
+	})
+	if ok && big.m.chunks > 0 {
+		bp := c.codecs.buffers.Get().(*[]byte)
+		defer c.codecs.buffers.Put(bp)
+		var v []byte
+		if v, ok = c.gather((*bp)[:0], h, big, now); ok && fn != nil {
+			fn(v)
+		}
+		*bp = v
+	}
+	return ok
+}
+
+// Has reports whether key holds a live entry. It neither counts as a hit
+// or miss nor marks the entry as recently used.
+func (c *Cache) Has(key []byte) bool {
+	h := c.hasher.Sum(key)
+	now := c.clock.Now()
+	var big chunked
+	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool {
+		_, _, ok := served(v, framed, now)
+		return ok || big.seen(v, framed, now)
+	})
+	if ok && big.m.chunks > 0 {
+		return c.chunksPresent(h, big, now)
+	}
+	return ok
+}
+
+// TTL returns the time key's entry has left to live, rounded to the
+// clock's millisecond, and true; zero with true means the entry never
+// expires. A missing or expired key returns false.
+func (c *Cache) TTL(key []byte) (time.Duration, bool) {
+	h := c.hasher.Sum(key)
+	now := c.clock.Now()
+	var left time.Duration
+	var big chunked
+	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, expiry int64) bool {
+		f, _, ok := served(v, framed, now)
+		switch {
+		case !ok && big.seen(v, framed, now):
+			f = big.f
+		case !ok:
+			return false
+		}
+		if framed {
+			expiry = f.fresh
+		}
+		left = ttl.Remaining(expiry, now)
+		return true
+	})
+	if ok && big.m.chunks > 0 && !c.chunksPresent(h, big, now) {
+		return 0, false
+	}
+	return left, ok
+}
