@@ -16,11 +16,11 @@ import (
 // or returns dst unchanged with false on a miss. It does not allocate when
 // dst has room for the value. After Close every Get misses.
 //
-// Where the cache's memory is mapped outside the Go heap (Linux), a Get of
-// a plain value takes no lock: it copies the value while no write
-// overlaps, and tries again or locks when one does (docs/engine.md). A
-// value the loading layer or compression framed, a value in chunks, and
-// an entry whose time has passed are read under the shard lock.
+// Where the cache's memory is mapped outside the Go heap (Linux), a Get
+// takes no lock: it copies the value while no write overlaps, and tries
+// again or locks when one does (docs/engine.md). A compressed value, a
+// value in chunks, a tombstone or stale value of the loading layer, and an
+// entry whose time has passed are read under the shard lock.
 func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
