@@ -110,8 +110,9 @@ func (s *Shard) bindTail(l Layout) error {
 		}
 	}
 	s.policy = policy
+	at := len(s.words) - len(words) // the index is what remains
 	s.slots = take(l.Slots)
-	s.slotsAt.Store(int64(len(s.words) - l.tailBytes()/slotSize + l.SketchWords + l.HistoryWords))
+	s.slotsAt.Store(int64(at))
 	s.slotsLen.Store(int64(l.Slots))
 	s.tail = l
 	s.maxLive = l.Slots * loadNum / loadDen
