@@ -78,6 +78,23 @@ func BenchmarkSet(b *testing.B) {
 	}
 }
 
+// BenchmarkSetInPlace overwrites 1,024 keys held in the CPU's caches with
+// values of the same size: what a write costs beside its cache misses.
+func BenchmarkSetInPlace(b *testing.B) {
+	c := newCache(b, ringcache.Config{Capacity: 64 << 20})
+	keys := make([][]byte, 1024)
+	for i := range keys {
+		keys[i] = binary.LittleEndian.AppendUint64([]byte("01234567"), uint64(i))
+	}
+	value := make([]byte, 128)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		_ = c.Set(keys[i&1023], value)
+		i++
+	}
+}
+
 func BenchmarkSetEvicting(b *testing.B) {
 	c := newCache(b, ringcache.Config{Capacity: 4 << 20})
 	key := make([]byte, 16)

@@ -214,6 +214,7 @@ func (cfg *Config) layout() (layout, error) {
 	}
 	l := layout{shards: cfg.Shards, shard: shard.Options{
 		AvgPayload: cfg.AvgEntrySize, Policy: evict.Kind(cfg.Policy), K: cfg.K, Hasher: keyhash.New(cfg.Seed),
+		CopiesFramed: copiesFramed,
 	}}
 	if l.shard.AvgPayload == 0 {
 		l.shard.AvgPayload = DefaultAvgEntrySize

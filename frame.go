@@ -44,12 +44,26 @@ func putFrame(b []byte, f frame) {
 }
 
 func readFrame(b []byte) (frame, []byte) {
+	kind, codec := readHead(b[0])
 	return frame{
-		kind:  frameKind(b[0] & 3),
-		codec: Codec(b[0] >> 2 & 3),
+		kind:  kind,
+		codec: codec,
 		fresh: ttl.ReadStamp(b[1:]),
 		born:  ttl.ReadStamp(b[1+ttl.StampSize:]),
 	}, b[frameSize:]
+}
+
+// readHead decodes a frame's first byte.
+func readHead(b byte) (frameKind, Codec) { return frameKind(b & 3), Codec(b >> 2 & 3) }
+
+// copiesFramed is the shards' Options.CopiesFramed: a read without the
+// lock serves a framed value from its copy only when it is an
+// uncompressed value (whether it is fresh is judged on the copy).
+// Decoding from the copy would hand the decoder memory of the caller's
+// dst, and the compiler would then move every caller's dst to the heap.
+func copiesFramed(head byte) bool {
+	kind, codec := readHead(head)
+	return kind == kindValue && codec == NoCompression
 }
 
 // served is what a plain read finds in a stored value: its frame (the zero

@@ -69,13 +69,10 @@ func (c *Cache) getUnlocked(s *shard.Shard, dst []byte, h uint64, key []byte, no
 		}
 		return dst, shard.Miss
 	case shard.Framed:
-		// The copy was validated: it is the entry's whole value.
-		// A compressed value goes to the lock: decoding it from the
-		// copy in dst's spare room would hand the decoder memory of dst,
-		// and the compiler would then move every caller's dst to the heap.
-		f, payload := readFrame(out[len(dst):])
-		if f.kind != kindValue || f.codec != NoCompression || ttl.Expired(f.fresh, now) ||
-			(loading && c.loading.refreshDue(f, now)) {
+		// The copy was validated: it is the entry's whole value, and
+		// copiesFramed let only uncompressed values be copied.
+		f, payload, ok := served(out[len(dst):], true, now)
+		if !ok || f.codec != NoCompression || (loading && c.loading.refreshDue(f, now)) {
 			return dst, shard.Locked
 		}
 		s.Served(seen)

@@ -4,8 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -66,4 +71,40 @@ func TestReadsWithoutTheLockAreCountedOnce(t *testing.T) {
 	_, ok = c.Get(nil, []byte("gone"))
 	require.False(t, ok, "a tombstone is no value")
 	require.NoError(t, c.Check())
+}
+
+// Close keeps the region mapped for reads that may still be copying; the
+// mapping goes once the Cache is unreachable. The test watches the
+// address in /proc/self/maps: the cleanup that unmaps runs on a goroutine
+// of its own, and the Region is not for concurrent use.
+func TestTheMappingGoesWithTheCache(t *testing.T) {
+	c, err := New(Config{Capacity: 1 << 20})
+	require.NoError(t, err)
+	if !c.optimistic {
+		t.Skip("the region is freed by Close where it cannot be released (not Linux)")
+	}
+	addr := uintptr(unsafe.Pointer(unsafe.SliceData(c.region.Bytes())))
+	require.NoError(t, c.Set([]byte("k"), []byte("v")))
+	require.NoError(t, c.Close())
+	require.True(t, mapped(t, addr), "Close must not unmap: a Get may be copying")
+	c = nil
+	deadline := time.Now().Add(5 * time.Second)
+	for mapped(t, addr) && time.Now().Before(deadline) {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	require.False(t, mapped(t, addr), "the mapping must go once the Cache is unreachable")
+}
+
+// mapped reports whether addr lies in one of the process's mappings.
+func mapped(t *testing.T, addr uintptr) bool {
+	maps, err := os.ReadFile("/proc/self/maps")
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(maps), "\n") {
+		var lo, hi uintptr
+		if _, err := fmt.Sscanf(line, "%x-%x", &lo, &hi); err == nil && lo <= addr && addr < hi {
+			return true
+		}
+	}
+	return false
 }

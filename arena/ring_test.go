@@ -408,3 +408,29 @@ func TestShrinkStartOfARingWrappedAtZero(t *testing.T) {
 	_, ok = r.Alloc(1)
 	require.False(t, ok, "and no more")
 }
+
+// Release drops the pages but keeps the addresses: they read as zeros,
+// never fault, and Free unmaps them afterwards. A region that cannot be
+// released so says ErrRelease and changes nothing.
+func TestReleaseKeepsTheRegionReadable(t *testing.T) {
+	r, err := NewRegion(1 << 20)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, r.Free()) }()
+	if !r.Releasable() {
+		require.ErrorIs(t, r.Release(), ErrRelease)
+		return
+	}
+	b := r.Bytes()
+	for i := range b {
+		b[i] = 0xAB
+	}
+	require.NoError(t, r.Release())
+	require.Len(t, r.Bytes(), 1<<20, "the addresses stay mapped")
+	for i := 0; i < len(b); i += 4096 {
+		require.Zero(t, b[i], "a released page reads as zero")
+	}
+
+	empty, err := NewRegion(0)
+	require.NoError(t, err)
+	require.ErrorIs(t, empty.Release(), ErrRelease)
+}

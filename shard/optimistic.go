@@ -39,10 +39,11 @@ type seen struct {
 	// while the shard is closed.
 	slotsAt, slotsLen atomic.Int64
 	// Set by Init before the shard is shared, fixed afterwards.
-	mem       []byte   // all of the shard's memory: rings first, tail at the end
-	words     []uint64 // mem as 8-byte words
-	hasher    keyhash.Hasher
-	maxRecord int
+	mem          []byte   // all of the shard's memory: rings first, tail at the end
+	words        []uint64 // mem as 8-byte words
+	hasher       keyhash.Hasher
+	maxRecord    int
+	copiesFramed func(head byte) bool // Options.CopiesFramed
 }
 
 // readNotes are reads Get served of entries whose CLOCK count was not
@@ -142,6 +143,9 @@ func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64) ([]byte, Outcom
 			continue
 		case end > len(s.mem) || flags&flagDead != 0 || ttl.Expired(expiry, now):
 			// The header was whole: this record needs the lock.
+			return dst, Locked, Seen{}
+		case flags&flagFramed != 0 && s.copiesFramed != nil && start < end && !s.copiesFramed(s.mem[start]):
+			// The byte may be torn: then the lock reads it again.
 			return dst, Locked, Seen{}
 		}
 		out := append(dst, s.mem[start:end]...)

@@ -273,3 +273,23 @@ func TestReadValueAgreesWithReadHeader(t *testing.T) {
 		require.Equal(t, [3]int64{int64(want.valLen), want.expiry, int64(want.flags)}, [3]int64{int64(valLen), expiry, int64(flags)})
 	}
 }
+
+// A framed value that Options.CopiesFramed refuses goes to the lock
+// before a byte of it is copied.
+func TestGetLeavesRefusedFramedValuesToTheLock(t *testing.T) {
+	s := mappedShard(t, 16<<10, Options{AvgPayload: 64, Policy: evict.LRUK, K: 2,
+		CopiesFramed: func(head byte) bool { return head == 'c' }})
+	for _, v := range []string{"copied", "refused"} {
+		k := []byte(v)
+		require.NoError(t, s.Set(Hash(k), k, []byte(v), 1, 0, true))
+	}
+	dst := make([]byte, 1, 64)
+	out, o, _ := s.Get(dst, Hash([]byte("copied")), []byte("copied"), 2)
+	require.Equal(t, Framed, o)
+	require.Equal(t, "\x00copied", string(out))
+
+	dst = append(make([]byte, 1, 64), make([]byte, 63)...)[:1]
+	_, o, _ = s.Get(dst, Hash([]byte("refused")), []byte("refused"), 2)
+	require.Equal(t, Locked, o)
+	require.Equal(t, make([]byte, 63), dst[1:64], "a refused value is not copied")
+}

@@ -40,6 +40,12 @@ type Options struct {
 	// entries the shard can index. Small values are for tests and fuzzing: they keep
 	// the boundary between the rings moving.
 	ClimbPeriod int
+	// CopiesFramed, when set, tells from the first byte of a framed value
+	// whether Get copies it for the caller to judge (Framed); one it
+	// refuses is left to the lock (Locked) before a byte is copied, so a
+	// value the caller could not serve from a copy is not copied in vain.
+	// Nil copies every framed value.
+	CopiesFramed func(head byte) bool
 }
 
 // Shard is one partition of the cache. Its methods are safe for concurrent
@@ -112,7 +118,7 @@ func (s *Shard) Init(mem []byte, o Options) error {
 	l := PlanLayout(len(mem), o)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mem, s.opts = mem, o
+	s.mem, s.opts, s.copiesFramed = mem, o, o.CopiesFramed
 	s.words = unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(mem))), len(mem)/slotSize)
 	total := l.Probation + l.Main
 	s.ringMem = mem[:total]
