@@ -94,9 +94,13 @@ func New(cfg Config) (*Cache, error) {
 		c.clock = ttl.System()
 	}
 	c.loading.init(&cfg)
-	if c.optimistic = region.Releasable(); c.optimistic {
-		runtime.AddCleanup(c, func(r *arena.Region) { _ = r.Free() }, region)
-	}
+	c.optimistic = region.Releasable()
+	// The memory is unmapped once no call can be inside it, even when the
+	// Cache is dropped without Close in the middle of one: every access
+	// goes through a *shard.Shard, each Shard method mentions its receiver
+	// after its last touch of the memory, and the shards are one
+	// allocation, so the array stays reachable while any call runs.
+	runtime.AddCleanup(&c.shards[0], func(r *arena.Region) { _ = r.Free() }, region)
 	return c, nil
 }
 

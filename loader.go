@@ -120,7 +120,8 @@ const (
 
 // GetOrLoad appends key's value to dst, loading it with load on a miss.
 //
-// A hit returns at once, and never allocates when dst has room. On a
+// A hit returns at once, and never allocates when dst has room (key may
+// lie in dst's spare capacity: the value then goes to a new array). On a
 // miss, concurrent callers for the same key share one call of load (see
 // package singleflight): each waits for it or for its own ctx, and load
 // runs with a context that is cancelled only when all of them have given
@@ -192,6 +193,7 @@ func getOrLoad[A any](c *Cache, ctx context.Context, dst, key []byte, load func(
 		return dst, ErrClosed
 	}
 	l := &c.loading
+	dst = apart(dst, key)
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	if c.optimistic {

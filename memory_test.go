@@ -182,3 +182,29 @@ func rss(t *testing.T) int64 {
 	require.NoError(t, err)
 	return pages * int64(os.Getpagesize())
 }
+
+// A new cache commits none of its memory before it is used: the index and
+// the policy's sketch and history are laid over the mapping as it comes,
+// zeroed, so a service restart does not wait for a large cache.
+func TestNewCommitsNoMemoryBeforeTheFirstWrite(t *testing.T) {
+	if strconv.IntSize < 64 {
+		t.Skip("maps 16 GiB")
+	}
+	if _, err := os.Stat("/proc/self/statm"); err != nil {
+		t.Skip("needs /proc/self/statm")
+	}
+	runtime.GC()
+	before := rss(t)
+	start := time.Now()
+	c, err := ringcache.New(ringcache.Config{Capacity: 16 << 30})
+	took := time.Since(start)
+	require.NoError(t, err)
+	defer c.Close()
+	grown := rss(t) - before
+	t.Logf("New of 16 GiB took %v and grew RSS by %.1f MiB", took, float64(grown)/(1<<20))
+	require.Less(t, grown, int64(64<<20))
+	require.NoError(t, c.Set([]byte("k"), []byte("v")))
+	v, ok := c.Get(nil, []byte("k"))
+	require.True(t, ok)
+	require.Equal(t, "v", string(v))
+}

@@ -1,7 +1,8 @@
 package ringcache
 
 import (
-	"runtime"
+	"unsafe"
+
 	"time"
 
 	"github.com/ringcache/ringcache/shard"
@@ -14,7 +15,9 @@ import (
 
 // Get appends the value stored under key to dst and returns it with true,
 // or returns dst unchanged with false on a miss. It does not allocate when
-// dst has room for the value. After Close every Get misses.
+// dst has room for the value. After Close every Get misses. key may lie
+// in dst's spare capacity (Get(buf[:0], buf)): the value then goes to a
+// new array, and key is left as it was.
 //
 // Where the cache's memory is mapped outside the Go heap (Linux), a Get
 // takes no lock: it copies the value while no write overlaps, and tries
@@ -22,6 +25,7 @@ import (
 // value in chunks, a tombstone or stale value of the loading layer, and an
 // entry whose time has passed are read under the shard lock.
 func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
+	dst = apart(dst, key)
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	s := c.shardFor(h)
@@ -56,9 +60,6 @@ func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
 // generation, so the miss is counted there, not here.
 func (c *Cache) getUnlocked(s *shard.Shard, dst []byte, h uint64, key []byte, now int64, loading bool) ([]byte, shard.Outcome) {
 	out, o, seen := s.Get(dst, h, key, now)
-	// The region stays mapped while c is reachable: keep it so until the
-	// shard's reads are done.
-	runtime.KeepAlive(c)
 	switch o {
 	case shard.Hit:
 		c.hits.add()
@@ -191,4 +192,20 @@ func (c *Cache) TTL(key []byte) (time.Duration, bool) {
 		return 0, false
 	}
 	return left, ok
+}
+
+// apart returns dst, capped at its length when key lies in its spare
+// capacity: a read still compares and hashes key after it has begun to
+// append to dst (a retried lock-free read, a load), so appending over it
+// would change the key mid-call. Capped, an append copies dst elsewhere.
+func apart(dst, key []byte) []byte {
+	if len(dst) == cap(dst) || len(key) == 0 {
+		return dst
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(dst)))
+	k := uintptr(unsafe.Pointer(unsafe.SliceData(key)))
+	if k < base+uintptr(cap(dst)) && k+uintptr(len(key)) > base+uintptr(len(dst)) {
+		return dst[:len(dst):len(dst)]
+	}
+	return dst
 }

@@ -78,6 +78,7 @@ func (s *Shard) replan(l Layout) bool {
 		m.GrowEnd(next - cur)
 	}
 	s.ringMem = s.mem[:next]
+	clear(s.words[len(s.words)-l.tailBytes()/slotSize:])
 	if err := s.bindTail(l); err != nil {
 		panic("shard: a tail planned by planTail was refused: " + err.Error())
 	}
@@ -90,12 +91,13 @@ func (s *Shard) replan(l Layout) bool {
 	return true
 }
 
-// bindTail lays the tail l out at the end of the shard's memory: a policy
-// over fresh sketch and history, and an empty index of l.Slots; it sets
-// everything sized by the index or the ring bytes.
+// bindTail lays the tail l out at the end of the shard's memory, which
+// must be zeroed: a policy over fresh sketch and history, and an empty
+// index of l.Slots; it sets everything sized by the index or the ring
+// bytes. Init binds over memory as mapped, untouched: a new cache commits
+// no page of its index or policy before it uses it.
 func (s *Shard) bindTail(l Layout) error {
 	words := s.words[len(s.words)-l.tailBytes()/slotSize:]
-	clear(words)
 	take := func(n int) []uint64 {
 		w := words[:n:n]
 		words = words[n:]

@@ -67,7 +67,9 @@ func PlanLayout(size int, o Options) Layout {
 // planTail sizes the tail of a shard of size bytes for entries entries.
 func planTail(size, entries int, kind evict.Kind) Layout {
 	l := Layout{Entries: entries}
-	l.Slots = max(entries*loadDen/loadNum, minSlots)
+	// Rounded up, so that the index holds the entries planned: rebalance
+	// counts on maxLive >= entries to keep probation within its share.
+	l.Slots = max((entries*loadDen+loadNum-1)/loadNum, minSlots)
 	if kind == evict.LRUK {
 		l.SketchWords, l.HistoryWords, l.HistoryHashes = evict.LRUKMemory(entries)
 		// The sketch's floor is for shards of some size; in tiny ones it

@@ -482,7 +482,10 @@ func TestProbationShrinkKeepsTheShardFull(t *testing.T) {
 	}
 	require.Less(t, s.split(), hi/2, "probation must have shrunk")
 	require.Greater(t, s.Stats().Promotions, promoted, "the handed-over entries count as promotions")
-	require.GreaterOrEqual(t, least, full-2, "the shard emptied while probation shrank")
+	// Settling what probation gives up would drop a large part of the
+	// shard; handing it over loses a few entries at most, to the
+	// eviction that a write at any moment may cause.
+	require.GreaterOrEqual(t, least, full*99/100, "the shard emptied while probation shrank")
 }
 
 func TestFillLosesToEveryWriteSinceTheLoadBegan(t *testing.T) {
@@ -542,4 +545,14 @@ func TestDeleteCountsOnlyWhatTheCallerCallsLive(t *testing.T) {
 	require.True(t, s.Delete(Hash([]byte("value")), []byte("value"), 1, nil))
 	require.Equal(t, uint64(1), s.Stats().Deletes)
 	require.NoError(t, s.Check())
+}
+
+// The index holds every entry a plan is made for: rebalance sizes a
+// shrunk index so that probation's share still holds its live entries,
+// which takes maxLive >= entries exactly, not one less after rounding.
+func TestPlannedIndexHoldsItsEntries(t *testing.T) {
+	for entries := 1; entries <= 100_000; entries++ {
+		l := planTail(1<<20, entries, evict.LRUK)
+		require.GreaterOrEqual(t, l.Slots*loadNum/loadDen, entries, "entries %d", entries)
+	}
 }
