@@ -26,6 +26,7 @@ type Cache struct {
 	codecs     *codecs
 	maxEntry   int // what one shard stores
 	maxChunked int // what the cache stores, in chunks past maxEntry
+	maxKey     int // the longest key stored with any value up to maxChunked
 	capacity   int64
 	loading    loading
 
@@ -90,6 +91,7 @@ func New(cfg Config) (*Cache, error) {
 	}
 	c.maxEntry = c.shards[0].MaxPayload()
 	c.maxChunked = maxChunked(cfg.Capacity, len(c.shards), c.maxEntry)
+	c.maxKey = maxChunkedKey(c.maxEntry, c.maxChunked)
 	if c.clock == nil {
 		c.clock = ttl.System()
 	}
@@ -108,11 +110,22 @@ func (c *Cache) shardFor(h uint64) *shard.Shard { return &c.shards[h>>c.shift].S
 
 // MaxEntrySize returns the largest len(key)+len(value) the cache stores:
 // an eighth of Capacity (in at most one chunk per shard besides the
-// key's), or what one shard holds (a quarter of its main
-// ring, at most 16 MiB - 1) when that is more. Entries larger than one
+// key's), or what one shard holds of a loaded value (a quarter of its
+// main ring, at most 16 MiB - 1, less an 11-byte frame) when that is
+// more. Entries larger than one
 // shard holds are stored in chunks across shards (see chunks.go), each
 // verified when read.
+//
+// The limit is exact: every key of at most MaxKeySize bytes is stored
+// with any value that brings the sum to MaxEntrySize, and one byte more
+// is ErrEntryTooLarge.
 func (c *Cache) MaxEntrySize() int { return c.maxChunked }
+
+// MaxKeySize returns the longest key the cache stores: MaxKeyLen, or less
+// where a shard holds less than that key and the head of a chunked value
+// (a 64 MiB cache's shards hold 57,300 bytes of key and head). Longer keys
+// are ErrKeyTooLarge, so that MaxEntrySize holds for every key.
+func (c *Cache) MaxKeySize() int { return c.maxKey }
 
 // Set stores value under key with Config.DefaultTTL, replacing any earlier
 // value. See SetWithTTL.
@@ -126,23 +139,28 @@ func (c *Cache) Set(key, value []byte) error {
 // applied, are rounded up to whole milliseconds, and an expiry more than
 // about 34 years after New is clamped to that limit.
 //
-// Errors: ErrInvalidTTL for a negative ttl, ErrKeyTooLarge, ErrEntryTooLarge
-// (see MaxEntrySize), ErrClosed. A failed Set leaves any earlier value in
+// Errors: ErrInvalidTTL for a negative ttl, ErrKeyTooLarge (see
+// MaxKeySize), ErrEntryTooLarge (see MaxEntrySize), ErrClosed. A failed Set leaves any earlier value in
 // place. A successful one may evict other entries to make room.
 func (c *Cache) SetWithTTL(key, value []byte, ttl time.Duration) error {
 	return c.set(key, value, ttl)
 }
 
 func (c *Cache) set(key, value []byte, d time.Duration) error {
-	if d < 0 {
+	switch {
+	case d < 0:
 		return ErrInvalidTTL
+	case len(key) > c.maxKey:
+		return ErrKeyTooLarge
+	case len(key)+len(value) > c.maxChunked:
+		return ErrEntryTooLarge
 	}
 	d = c.jittered(d)
 	h := c.hasher.Sum(key)
 	s := c.shardFor(h)
 	now := c.clock.Now()
 	expiry := ttl.Stamp(now, d)
-	if len(key)+len(value) > c.maxEntry && len(key) <= MaxKeyLen {
+	if len(key)+len(value) > c.maxEntry {
 		_, err := c.setChunked(h, key, value, frame{fresh: expiry, born: now}, expiry, false, 0)
 		return err
 	}
@@ -156,12 +174,6 @@ func (c *Cache) set(key, value []byte, d time.Duration) error {
 // on what the caller gives, not on what it compresses to: whether a value
 // fits must not depend on its contents.
 func (c *Cache) setCompressed(s *shard.Shard, h uint64, key, value []byte, now, expiry int64) error {
-	if len(key) > MaxKeyLen {
-		return ErrKeyTooLarge
-	}
-	if len(key)+len(value) > c.maxEntry {
-		return ErrEntryTooLarge
-	}
 	bp := c.codecs.buffers.Get().(*[]byte)
 	defer c.codecs.buffers.Put(bp)
 	b, saved := c.codecs.frame((*bp)[:0], value, frame{kind: kindValue, fresh: expiry, born: now})

@@ -90,10 +90,20 @@ func chunkBytes(shardLimit int) int { return shardLimit - chunkSuffix - frameSiz
 // maxChunked is the largest len(key)+len(value) the cache stores: an
 // eighth of the capacity, in at most one chunk per shard other than the
 // key's own (so that the manifest's write cannot push a chunk out of its
-// shard's probation), or the shard limit when that is more.
+// shard's probation), or, when that is less, what one shard stores of a
+// loaded value, which carries a frame.
 func maxChunked(capacity int64, shards, shardLimit int) int {
 	most := min(capacity/maxChunkedShare, int64(shards-1)*int64(chunkBytes(shardLimit)))
-	return max(shardLimit, int(min(most, int64(^uint(0)>>1))))
+	return max(shardLimit-frameSize, int(min(most, int64(^uint(0)>>1))))
+}
+
+// maxChunkedKey is the longest key stored with any value up to
+// maxChunked: one whose manifest fits a shard, when values are chunked.
+func maxChunkedKey(shardLimit, maxChunked int) int {
+	if maxChunked <= shardLimit-frameSize {
+		return MaxKeyLen
+	}
+	return min(MaxKeyLen, shardLimit-frameSize-manifestSize)
 }
 
 // chunkShard is the shard of chunk i of the value under a key hashing to h.

@@ -12,7 +12,8 @@ var (
 	// ErrClosed is returned by writes to a cache after Close, and by a
 	// second Close.
 	ErrClosed = shard.ErrClosed
-	// ErrKeyTooLarge is returned for keys longer than MaxKeyLen.
+	// ErrKeyTooLarge is returned for keys longer than Cache.MaxKeySize
+	// (at most MaxKeyLen).
 	ErrKeyTooLarge = shard.ErrKeyTooLarge
 	// ErrEntryTooLarge is returned when a key and value together exceed
 	// Cache.MaxEntrySize.

@@ -150,7 +150,7 @@ const (
 //   - ErrInvalidTTL when load returned a negative TTL;
 //   - ErrEntryTooLarge when the loaded value cannot be stored: the value
 //     is still appended to dst;
-//   - ErrKeyTooLarge for a key longer than MaxKeyLen, ErrNilLoader for a
+//   - ErrKeyTooLarge for a key longer than MaxKeySize, ErrNilLoader for a
 //     nil load (neither calls load), ErrClosed after Close, and the
 //     caller's ctx.Err() when it gave up waiting.
 //
@@ -187,7 +187,7 @@ func bind[A any](load func(context.Context, []byte, A) ([]byte, time.Duration, e
 
 func getOrLoad[A any](c *Cache, ctx context.Context, dst, key []byte, load func(context.Context, []byte, A) ([]byte, time.Duration, error), arg A) ([]byte, error) {
 	switch {
-	case len(key) > MaxKeyLen:
+	case len(key) > c.maxKey:
 		return dst, ErrKeyTooLarge
 	case c.closed.Load():
 		return dst, ErrClosed

@@ -282,7 +282,7 @@ type cacheEngine struct {
 }
 
 func (e cacheEngine) set(k, v []byte, d time.Duration) error { return e.c.SetWithTTL(k, v, d) }
-func (e cacheEngine) get(k []byte) ([]byte, bool)            { return e.c.Get(nil, k) }
+func (e cacheEngine) get(k []byte) ([]byte, bool)            { return getOverKey(e.c, k) }
 func (e cacheEngine) has(k []byte) bool                      { return e.c.Has(k) }
 func (e cacheEngine) del(k []byte) bool                      { return e.c.Delete(k) }
 func (e cacheEngine) touch(k []byte, d time.Duration) bool   { return e.c.Touch(k, d) }
@@ -291,3 +291,15 @@ func (e cacheEngine) check() error                           { return e.c.Check(
 func (e cacheEngine) bytesUsed() int                         { return int(e.c.Stats().BytesUsed) }
 func (e cacheEngine) capacity() int                          { return int(e.c.Stats().Capacity) }
 func (e cacheEngine) maxPayload() int                        { return e.c.MaxEntrySize() }
+
+// getOverKey reads k with the key in dst's spare capacity, as a caller
+// reusing one buffer for both does: the read must neither change the key
+// nor read another's.
+func getOverKey(c *ringcache.Cache, k []byte) ([]byte, bool) {
+	buf := append(make([]byte, 0, len(k)+64), k...)
+	v, ok := c.Get(buf[:0], buf[:len(k)])
+	if !bytes.Equal(buf[:len(k)], k) {
+		panic(fmt.Sprintf("Get changed the key %q in its dst to %q", k, buf[:len(k)]))
+	}
+	return v, ok
+}
