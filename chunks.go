@@ -15,11 +15,13 @@ import (
 // this write and the chunk's number; chunk i goes to the (i+1)-th shard
 // after the key's own, and no value has more chunks than there are other
 // shards, so that no shard takes two pieces of one value and a write
-// cannot evict its own chunks. Its value is framed as a chunk. Under the
-// key itself a manifest entry names the id, the chunk count, the stored
-// length and an xxhash64 of the stored bytes (compressed, when
-// Config.Compression compressed them). A read gathers the chunks, checks
-// that each is a chunk, and checks the length and checksum of the whole:
+// cannot evict its own chunks. Its value is framed as a chunk, and
+// compressed on its own when Config.Compression saves space on it, so
+// that neither a write nor a read needs more scratch than one chunk.
+// Under the key itself a manifest entry names the id, the chunk count,
+// the value's length and an xxhash64 of its bytes. A read gathers the
+// chunks, checks that each is a chunk, and checks the length and
+// checksum of the whole:
 // a chunk evicted, expired or overwritten makes the read a miss, never a
 // wrong value. Chunks live and are evicted like any entry, so
 // Config.Capacity bounds them too.
@@ -119,40 +121,33 @@ func chunkKey(dst []byte, id uint64, i int) []byte {
 	return binary.LittleEndian.AppendUint32(dst, uint32(i))
 }
 
-// setChunked stores a value too large for a shard, compressed when that
-// saves space, behind a manifest under key framed by f (its kind and
-// codec are set here); expiry is the entries' engine expiry. With fill,
-// the manifest is stored only if key's write generation is still gen, and
-// the result says whether it was.
+// setChunked stores a value too large for a shard in chunks, each
+// compressed on its own when that saves space, behind a manifest under
+// key framed by f (its kind is set here); expiry is the entries' engine
+// expiry. With fill, the manifest is stored only if key's write
+// generation is still gen, and the result says whether it was. It holds
+// no more than one chunk of scratch, whatever the value's size.
 func (c *Cache) setChunked(h uint64, key, value []byte, f frame, expiry int64, fill bool, gen uint32) (bool, error) {
 	if len(key)+len(value) > c.maxChunked {
 		return false, ErrEntryTooLarge
 	}
 	now := c.clock.Now()
-	bp := c.codecs.buffers.Get().(*[]byte)
-	defer c.codecs.buffers.Put(bp)
-	framed, saved := c.codecs.frame((*bp)[:0], value, f)
-	*bp = framed
-	stamped, _ := readFrame(framed)
-	f.codec = stamped.codec
-	stored := framed[frameSize:]
-	m := manifest{id: rand.Uint64(), length: len(stored), sum: xxhash.Sum64(stored)}
+	m := manifest{id: rand.Uint64(), length: len(value), sum: xxhash.Sum64(value)}
 	per := chunkBytes(c.maxEntry)
-	m.chunks = (len(stored) + per - 1) / per
+	m.chunks = (len(value) + per - 1) / per
 
 	vp := c.codecs.buffers.Get().(*[]byte)
 	defer c.codecs.buffers.Put(vp)
 	var err error
-	written := 0
+	written, saved := 0, 0
 	c.eachChunk(h, m.id, m.chunks, func(s *shard.Shard, ch uint64, ck []byte, i int) bool {
-		cv := append((*vp)[:0], make([]byte, frameSize)...)
-		putFrame(cv, frame{kind: kindChunk, fresh: f.fresh, born: now})
-		cv = append(cv, stored[i*per:min((i+1)*per, len(stored))]...)
+		cv, n := c.codecs.frame((*vp)[:0], value[i*per:min((i+1)*per, len(value))], frame{kind: kindChunk, fresh: f.fresh, born: now})
 		*vp = cv
 		if err = s.Set(ch, ck, cv, now, expiry, true); err != nil {
 			return false
 		}
 		written++
+		saved += n
 		return true
 	})
 	if err != nil {
@@ -161,7 +156,7 @@ func (c *Cache) setChunked(h uint64, key, value []byte, f frame, expiry int64, f
 	}
 	old := c.manifestOf(h, key, now)
 	head := append((*vp)[:0], make([]byte, frameSize+manifestSize)...)
-	f.kind = kindManifest
+	f.kind, f.codec = kindManifest, NoCompression
 	putFrame(head, f)
 	putManifest(head[frameSize:], m)
 	*vp = head
@@ -223,29 +218,27 @@ func (c *Cache) dropChunks(h uint64, m manifest, n int) {
 	})
 }
 
-// gather appends the value b describes to dst, reading its chunks (counted
+// gather appends the value b describes to dst, chunk by chunk (counted
 // reads, so that a hot value's chunks stay); it reports false, with dst
 // unchanged, when a chunk is missing or the whole fails its checks.
 func (c *Cache) gather(dst []byte, h uint64, b chunked, now int64) ([]byte, bool) {
-	sp := c.codecs.buffers.Get().(*[]byte)
-	defer c.codecs.buffers.Put(sp)
-	out := (*sp)[:0]
+	out := dst
 	whole := c.eachChunk(h, b.m.id, b.m.chunks, func(s *shard.Shard, ch uint64, ck []byte, _ int) bool {
 		ok, _ := s.Read(ch, ck, now, func(v []byte, framed bool) bool {
 			if !isChunk(v, framed, 0) {
 				return false
 			}
-			out = append(out, v[frameSize:]...)
-			return true
+			f, payload := readFrame(v)
+			var err error
+			out, err = c.codecs.appendPayload(out, f, payload)
+			return err == nil && len(out)-len(dst) <= b.m.length
 		})
 		return ok
 	})
-	*sp = out
-	if !whole || len(out) != b.m.length || xxhash.Sum64(out) != b.m.sum {
+	if !whole || len(out)-len(dst) != b.m.length || xxhash.Sum64(out[len(dst):]) != b.m.sum {
 		return dst, false
 	}
-	res, err := c.codecs.appendPayload(dst, b.f, out)
-	return res, err == nil
+	return out, true
 }
 
 // chunksPresent reports whether every chunk of b's value is stored as a

@@ -7,9 +7,11 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -207,4 +209,80 @@ func TestNewCommitsNoMemoryBeforeTheFirstWrite(t *testing.T) {
 	v, ok := c.Get(nil, []byte("k"))
 	require.True(t, ok)
 	require.Equal(t, "v", string(v))
+}
+
+// heapPeak samples the bytes of live and not yet collected heap objects
+// until stop is closed, and returns the largest sample.
+func heapPeak(stop <-chan struct{}) <-chan uint64 {
+	out := make(chan uint64, 1)
+	go func() {
+		sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+		var peak uint64
+		for {
+			metrics.Read(sample)
+			peak = max(peak, sample[0].Value.Uint64())
+			select {
+			case <-stop:
+				out <- peak
+				return
+			case <-time.After(100 * time.Microsecond):
+			}
+		}
+	}()
+	return out
+}
+
+// Values of an eighth of the capacity, stored in chunks, written and read
+// by eight goroutines at once: the cache's own heap stays within a few
+// MiB (a chunk of scratch per call, never a value's worth), compressed or
+// not.
+func TestLargeValuesKeepTheHeapSmall(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's own allocations would be counted")
+	}
+	const capacity, writers = 64 << 20, 8
+	for name, codec := range map[string]ringcache.Codec{"plain": ringcache.NoCompression, "s2": ringcache.S2} {
+		t.Run(name, func(t *testing.T) {
+			c := newCache(t, ringcache.Config{Capacity: capacity, Compression: ringcache.Compression{Codec: codec}})
+			size := c.MaxEntrySize() - 8
+			values, bufs := make([][]byte, writers), make([][]byte, writers)
+			for w := range values {
+				values[w] = make([]byte, size)
+				for i := range values[w] {
+					values[w][i] = byte(i*w) ^ byte(i>>10) // compressible, in part
+				}
+				bufs[w] = make([]byte, 0, size)
+			}
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			base := ms.HeapAlloc
+			stop := make(chan struct{})
+			peak := heapPeak(stop)
+			var wg sync.WaitGroup
+			for w := range writers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					key := []byte(fmt.Sprintf("big%05d", w))
+					for i := range 6 {
+						key[3] = byte('0' + (w+i)%writers)
+						if err := c.Set(key, values[w]); err != nil {
+							t.Error(err)
+							return
+						}
+						if v, ok := c.Get(bufs[w][:0], key); ok && len(v) != size {
+							t.Errorf("a read returned %d bytes of a %d-byte value", len(v), size)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(stop)
+			grown := int64(<-peak) - int64(base)
+			t.Logf("peak heap %.1f MiB over the %d MiB the test holds", float64(grown)/(1<<20), (2*writers*size)>>20)
+			require.Less(t, grown, int64(capacity/100+4<<20))
+			require.NoError(t, c.Check())
+		})
+	}
 }

@@ -105,7 +105,8 @@ func (c *Cache) appendValue(dst, v []byte, framed bool, now int64, big *chunked)
 
 // GetFunc calls fn with the value stored under key and reports whether it
 // did. The slice aliases cache memory (or, for a compressed value, a
-// scratch buffer): it is valid only until fn returns, must not be
+// scratch buffer; for a value stored in chunks, a buffer allocated for
+// the call): it is valid only until fn returns, must not be
 // modified, and fn must not call the cache (its shard is locked while fn
 // runs). A nil fn makes GetFunc a counted lookup.
 func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
@@ -139,13 +140,12 @@ func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
 		return err == nil
 	})
 	if ok && big.m.chunks > 0 {
-		bp := c.codecs.buffers.Get().(*[]byte)
-		defer c.codecs.buffers.Put(bp)
+		// Gathered into a buffer of its own, which no pool keeps: a pool
+		// would hold one of the largest value's size per P.
 		var v []byte
-		if v, ok = c.gather((*bp)[:0], h, big, now); ok && fn != nil {
+		if v, ok = c.gather(nil, h, big, now); ok && fn != nil {
 			fn(v)
 		}
-		*bp = v
 	}
 	return ok
 }
