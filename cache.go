@@ -54,6 +54,11 @@ func New(cfg Config) (*Cache, error) {
 	if err != nil {
 		return nil, err
 	}
+	clock := cfg.Clock
+	if clock == nil {
+		clock = ttl.System()
+	}
+	l.shard.Clock = clock
 	codecs, err := newCodecs(cfg.Compression)
 	if err != nil {
 		return nil, fmt.Errorf("%w: compression: %w", ErrInvalidConfig, err)
@@ -67,7 +72,7 @@ func New(cfg Config) (*Cache, error) {
 		shards:     make([]paddedShard, l.shards),
 		shift:      uint(64 - (bits.Len(uint(l.shards)) - 1)), // shards is a power of two
 		hasher:     l.shard.Hasher,
-		clock:      cfg.Clock,
+		clock:      clock,
 		defaultTTL: cfg.DefaultTTL,
 		codecs:     codecs,
 		capacity:   cfg.Capacity,
@@ -92,9 +97,6 @@ func New(cfg Config) (*Cache, error) {
 	c.maxEntry = c.shards[0].MaxPayload()
 	c.maxChunked = maxChunked(cfg.Capacity, len(c.shards), c.maxEntry)
 	c.maxKey = maxChunkedKey(c.maxEntry, c.maxChunked)
-	if c.clock == nil {
-		c.clock = ttl.System()
-	}
 	c.loading.init(&cfg)
 	c.optimistic = region.Releasable()
 	// The memory is unmapped once no call can be inside it, even when the
@@ -231,8 +233,8 @@ func (c *Cache) Delete(key []byte) bool {
 	now := c.clock.Now()
 	var big chunked
 	live := c.shardFor(h).Delete(h, key, now, func(v []byte, framed bool) bool {
-		_, _, ok := served(v, framed, now)
-		return ok || big.seen(v, framed, now)
+		_, _, ok := c.served(v, framed, now)
+		return ok || big.seen(c.clock, v, framed, now)
 	})
 	if big.m.chunks > 0 {
 		// A value with a chunk gone was no longer one a Get returns.
@@ -255,8 +257,8 @@ func (c *Cache) Touch(key []byte, d time.Duration) bool {
 	fresh := ttl.Stamp(now, d)
 	var big chunked
 	ok := c.shardFor(h).Update(h, key, now, func(v []byte, framed bool, _ int64) (int64, bool) {
-		switch _, _, ok := served(v, framed, now); {
-		case !ok && !big.seen(v, framed, now):
+		switch _, _, ok := c.served(v, framed, now); {
+		case !ok && !big.seen(c.clock, v, framed, now):
 			return 0, false
 		case !framed:
 			return fresh, true

@@ -70,12 +70,12 @@ type chunked struct {
 
 // seen records a fresh manifest in v for the caller to gather after its
 // shard lock is released; it reports whether there was one.
-func (b *chunked) seen(v []byte, framed bool, now int64) bool {
+func (b *chunked) seen(clock *ttl.Clock, v []byte, framed bool, now int64) bool {
 	if !framed {
 		return false
 	}
 	f, payload := readFrame(v)
-	if f.kind != kindManifest || ttl.Expired(f.fresh, now) {
+	if f.kind != kindManifest || clock.Expired(f.fresh, now) {
 		return false
 	}
 	m, ok := readManifest(payload)

@@ -70,17 +70,18 @@ func copiesFramed(head byte) bool {
 // frame, a plain uncompressed value, for one stored without), its payload,
 // and whether a plain read serves it at all: a tombstone or a value past
 // its freshness (kept only for stale-if-error) it does not.
-func served(v []byte, framed bool, now int64) (frame, []byte, bool) {
+func (c *Cache) served(v []byte, framed bool, now int64) (frame, []byte, bool) {
 	if !framed {
 		return frame{}, v, true
 	}
 	f, payload := readFrame(v)
-	return f, payload, f.servable(now)
+	return f, payload, f.servable(c.clock, now)
 }
 
-// servable reports whether a framed value answers plain reads at now.
-func (f frame) servable(now int64) bool {
-	return f.kind == kindValue && !ttl.Expired(f.fresh, now)
+// servable reports whether a framed value answers plain reads at now,
+// clock's reading (see ttl.Clock.Expired).
+func (f frame) servable(clock *ttl.Clock, now int64) bool {
+	return f.kind == kindValue && !clock.Expired(f.fresh, now)
 }
 
 // Codec names a compression algorithm for Config.Compression.

@@ -299,7 +299,7 @@ func (c *Cache) inspect(dst, v []byte, framed bool, now int64, big *chunked) (lo
 	out, err := dst, error(nil)
 	switch f.kind {
 	case kindNegative:
-		if ttl.Expired(f.fresh, now) {
+		if c.clock.Expired(f.fresh, now) {
 			return stateMissing, dst
 		}
 		return stateNegative, dst
@@ -317,7 +317,7 @@ func (c *Cache) inspect(dst, v []byte, framed bool, now int64, big *chunked) (lo
 	switch {
 	case err != nil:
 		return stateMissing, dst
-	case ttl.Expired(f.fresh, now):
+	case c.clock.Expired(f.fresh, now):
 		return stateStale, out
 	case c.loading.refreshDue(f, now):
 		return stateRefresh, out

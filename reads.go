@@ -72,7 +72,7 @@ func (c *Cache) getUnlocked(s *shard.Shard, dst []byte, h uint64, key []byte, no
 	case shard.Framed:
 		// The copy was validated: it is the entry's whole value, and
 		// copiesFramed let only uncompressed values be copied.
-		f, payload, ok := served(out[len(dst):], true, now)
+		f, payload, ok := c.served(out[len(dst):], true, now)
 		if !ok || f.codec != NoCompression || (loading && c.loading.refreshDue(f, now)) {
 			return dst, shard.Locked
 		}
@@ -92,10 +92,10 @@ func (c *Cache) appendValue(dst, v []byte, framed bool, now int64, big *chunked)
 	if !framed { // the hot path, without a call: served is not inlined
 		return append(dst, v...), true
 	}
-	f, payload, ok := served(v, framed, now)
+	f, payload, ok := c.served(v, framed, now)
 	switch {
 	case !ok:
-		return dst, big.seen(v, framed, now)
+		return dst, big.seen(c.clock, v, framed, now)
 	case f.codec == NoCompression:
 		return append(dst, payload...), true
 	}
@@ -120,9 +120,9 @@ func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
 			}
 			return true
 		}
-		f, payload, ok := served(v, framed, now)
+		f, payload, ok := c.served(v, framed, now)
 		if !ok {
-			return big.seen(v, framed, now)
+			return big.seen(c.clock, v, framed, now)
 		}
 		if f.codec == NoCompression {
 			if fn != nil {
@@ -157,8 +157,8 @@ func (c *Cache) Has(key []byte) bool {
 	now := c.clock.Now()
 	var big chunked
 	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool {
-		_, _, ok := served(v, framed, now)
-		return ok || big.seen(v, framed, now)
+		_, _, ok := c.served(v, framed, now)
+		return ok || big.seen(c.clock, v, framed, now)
 	})
 	if ok && big.m.chunks > 0 {
 		return c.chunksPresent(h, big, now)
@@ -175,9 +175,9 @@ func (c *Cache) TTL(key []byte) (time.Duration, bool) {
 	var left time.Duration
 	var big chunked
 	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, expiry int64) bool {
-		f, _, ok := served(v, framed, now)
+		f, _, ok := c.served(v, framed, now)
 		switch {
-		case !ok && big.seen(v, framed, now):
+		case !ok && big.seen(c.clock, v, framed, now):
 			f = big.f
 		case !ok:
 			return false

@@ -44,6 +44,7 @@ type seen struct {
 	hasher       keyhash.Hasher
 	maxRecord    int
 	copiesFramed func(head byte) bool // Options.CopiesFramed
+	clock        *ttl.Clock           // Options.Clock
 }
 
 // readNotes are reads Get served of entries whose CLOCK count was not
@@ -141,7 +142,7 @@ func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64) ([]byte, Outcom
 		switch {
 		case s.seq.Load() != q:
 			continue
-		case end > len(s.mem) || flags&flagDead != 0 || ttl.Expired(expiry, now):
+		case end > len(s.mem) || flags&flagDead != 0 || s.clock.Expired(expiry, now):
 			// The header was whole: this record needs the lock.
 			return dst, Locked, Seen{}
 		case flags&flagFramed != 0 && s.copiesFramed != nil && start < end && !s.copiesFramed(s.mem[start]):

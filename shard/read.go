@@ -2,7 +2,6 @@ package shard
 
 import (
 	"github.com/ringcache/ringcache/evict"
-	"github.com/ringcache/ringcache/ttl"
 )
 
 // The reads under the lock: Read, which counts and tells the policy, Peek,
@@ -85,7 +84,7 @@ func (s *Shard) lookup(h uint64, key []byte, now int64) (int, entryHeader, bool)
 		return 0, entryHeader{}, false
 	}
 	hd := readHeader(s.bytes(g, HeaderSize))
-	if ttl.Expired(hd.expiry, now) {
+	if s.clock.Expired(hd.expiry, now) {
 		s.expire(slot, g, hd.size())
 		return 0, entryHeader{}, false
 	}

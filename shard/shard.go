@@ -40,6 +40,10 @@ type Options struct {
 	// entries the shard can index. Small values are for tests and fuzzing: they keep
 	// the boundary between the rings moving.
 	ClimbPeriod int
+	// Clock, when set, judges expiries near its reading by the time read
+	// afresh (ttl.Clock.Expired), so that reads never serve an entry
+	// past its expiry in real time. Nil judges by the reading alone.
+	Clock *ttl.Clock
 	// CopiesFramed, when set, tells from the first byte of a framed value
 	// whether Get copies it for the caller to judge (Framed); one it
 	// refuses is left to the lock (Locked) before a byte is copied, so a
@@ -118,7 +122,7 @@ func (s *Shard) Init(mem []byte, o Options) error {
 	l := PlanLayout(len(mem), o)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mem, s.opts, s.copiesFramed = mem, o, o.CopiesFramed
+	s.mem, s.opts, s.copiesFramed, s.clock = mem, o, o.CopiesFramed, o.Clock
 	s.words = unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(mem))), len(mem)/slotSize)
 	total := l.Probation + l.Main
 	s.ringMem = mem[:total]

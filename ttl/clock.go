@@ -60,6 +60,33 @@ func (c *Clock) Now() int64 {
 	return c.wakeUp()
 }
 
+// recheckWithin is how close to the clock's reading, in milliseconds, an
+// expiry must be for Expired to read the time afresh. The clock's word
+// lags real time while its goroutine waits to run (248 ms was seen with
+// the CPU saturated by other goroutines); an expiry further out than the
+// word plus recheckWithin is past only if the goroutine was held up for
+// longer than that.
+const recheckWithin = 1000
+
+// Expired reports whether stamp has passed, now being c's reading: by
+// now, or, for a stamp within recheckWithin of now, by the time read
+// afresh, so that an entry is not served more than a millisecond past its
+// expiry in real time however late the clock's goroutine runs. A nil
+// clock judges by now alone.
+func (c *Clock) Expired(stamp, now int64) bool {
+	return stamp != Never && (stamp <= now || (stamp-now <= recheckWithin && c != nil && stamp <= c.exact()))
+}
+
+// exact is Now read from the time itself, for a system clock.
+//
+//go:noinline
+func (c *Clock) exact() int64 {
+	if c.wake == nil {
+		return 1 + c.word.Load()
+	}
+	return 1 + c.elapsed()
+}
+
 // wakeUp reads the time for a resting clock and asks its goroutine to tick
 // again. Kept out of line so that Now stays small enough to inline.
 //
