@@ -34,6 +34,13 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 	loadWith := func(context.Context, []byte, int) ([]byte, time.Duration, error) { return value, 0, nil }
 	held := []byte("not among the keys that Delete removes")
 	require.NoError(t, c.Set(held, value))
+	// A loaded value carries a frame; a dst with room for the value alone
+	// must still take it without growing.
+	loaded := []byte("loaded, framed")
+	load := func(context.Context, []byte) ([]byte, time.Duration, error) { return value, time.Hour, nil }
+	_, err := c.GetOrLoad(ctx, nil, loaded, load)
+	require.NoError(t, err)
+	exact := make([]byte, 0, len(value))
 	for name, op := range map[string]func(){
 		"Set":          func() { _ = c.Set(next(), value) },
 		"SetWithTTL":   func() { _ = c.SetWithTTL(next(), value, time.Minute) },
@@ -47,6 +54,8 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 		// A wrapper's argument, different on every call, is bound only
 		// on a miss.
 		"GetOrLoadWith hit": func() { dst, _ = ringcache.GetOrLoadWith(c, ctx, dst[:0], held, loadWith, i) },
+		"GetOrLoad hit of a framed value, dst of its size": func() { exact, _ = c.GetOrLoad(ctx, exact[:0], loaded, load) },
+		"Get of a framed value, dst of its size":           func() { exact, _ = c.Get(exact[:0], loaded) },
 		// A value built per call must stay on the caller's stack: Set
 		// must not let it escape, with compression on or off.
 		"Set of a fresh value":                 func() { _ = c.Set(next(), make([]byte, 8)) },

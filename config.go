@@ -214,7 +214,7 @@ func (cfg *Config) layout() (layout, error) {
 	}
 	l := layout{shards: cfg.Shards, shard: shard.Options{
 		AvgPayload: cfg.AvgEntrySize, Policy: evict.Kind(cfg.Policy), K: cfg.K, Hasher: keyhash.New(cfg.Seed),
-		CopiesFramed: copiesFramed,
+		CopiesFramed: copiesFramed, FrameHead: frameSize,
 	}}
 	if l.shard.AvgPayload == 0 {
 		l.shard.AvgPayload = DefaultAvgEntrySize

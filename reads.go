@@ -70,17 +70,16 @@ func (c *Cache) getUnlocked(s *shard.Shard, dst []byte, h uint64, key []byte, no
 		}
 		return dst, shard.Miss
 	case shard.Framed:
-		// The copy was validated: it is the entry's whole value, and
-		// copiesFramed let only uncompressed values be copied.
-		f, payload, ok := c.served(out[len(dst):], true, now)
-		if !ok || f.codec != NoCompression || (loading && c.loading.refreshDue(f, now)) {
+		// The copy was validated: seen.Head is the entry's frame and out
+		// its payload, and copiesFramed let only uncompressed values be
+		// copied.
+		f, _ := readFrame(seen.Head[:frameSize])
+		if !f.servable(c.clock, now) || f.codec != NoCompression || (loading && c.loading.refreshDue(f, now)) {
 			return dst, shard.Locked
 		}
 		s.Served(seen)
 		c.hits.add()
-		// payload lies in dst's spare room, past where it goes: append
-		// moves it down (copy handles the overlap).
-		return append(dst, payload...), shard.Hit
+		return out, shard.Hit
 	}
 	return dst, shard.Locked
 }

@@ -25,7 +25,8 @@ type Handler struct {
 	// Cache holds the values.
 	Cache *ringcache.Cache
 	// Load loads a missing value (see ringcache.GetOrLoad): ErrNotFound
-	// answers 404, any other error 502.
+	// answers 404, a deadline (its own, such as a query timeout, or the
+	// request's) 504, any other error 502.
 	Load ringcache.LoadFunc
 	// Key appends the cache key for r to dst and returns it; nil means the
 	// request's URL path.
@@ -33,6 +34,12 @@ type Handler struct {
 	// ContentType is sent with every value; empty means none is set and
 	// net/http sniffs it.
 	ContentType string
+	// OnError, when set, is told of each request that got no value for a
+	// reason other than ErrNotFound or a key too long: a load that failed
+	// (502) or timed out (504), and a client that left before the value
+	// was ready (nothing is written then). It runs on the request's
+	// goroutine before the response is written, for logging and metrics.
+	OnError func(r *http.Request, err error)
 }
 
 // etagLen is a strong ETag: a quoted 64-bit hash of the bytes, in hex.
@@ -49,9 +56,11 @@ var buffers = sync.Pool{New: func() any { return &scratch{} }}
 type scratch struct{ key, value []byte }
 
 // ServeHTTP answers r with the value under its key: 200 with the bytes, or
-// 304 when If-None-Match names the value's ETag. A key longer than
-// ringcache.MaxKeyLen answers 414; a loader's ErrNotFound, 404; any other
-// failure to produce the value, 502.
+// 304 when If-None-Match names the value's ETag. A key longer than the
+// cache's MaxKeySize answers 414; a loader's ErrNotFound, 404; a deadline
+// that fired before the value was ready, the loader's or the request's,
+// 504; any other failure to produce the value, 502. A request whose
+// client left (its context cancelled, not timed out) gets nothing.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -76,10 +85,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ringcache.ErrKeyTooLarge):
 		http.Error(w, "key too long", http.StatusRequestURITooLong)
 		return
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return // the client has gone
 	case err != nil && !errors.Is(err, ringcache.ErrEntryTooLarge):
-		http.Error(w, "upstream failed", http.StatusBadGateway)
+		h.fail(w, r, err)
 		return
 	}
 	var tag [etagLen]byte
@@ -106,6 +113,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, _ = w.Write(v)
+}
+
+// fail answers a request whose value could not be had.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if h.OnError != nil {
+		h.OnError(r, err)
+	}
+	switch {
+	case errors.Is(r.Context().Err(), context.Canceled):
+		// The client left (or the server is shutting the connection
+		// down): nobody reads an answer.
+	case errors.Is(err, context.DeadlineExceeded):
+		http.Error(w, "upstream timed out", http.StatusGatewayTimeout)
+	default:
+		http.Error(w, "upstream failed", http.StatusBadGateway)
+	}
 }
 
 // etag writes the strong ETag of v into dst, which is etagLen long.

@@ -3,6 +3,7 @@ package ringhttp
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -190,4 +191,78 @@ func BenchmarkNotModified(b *testing.B) {
 		clear(w.h)
 		h.ServeHTTP(w, r)
 	}
+}
+
+// recorder is a ResponseWriter that remembers whether anything was
+// written at all.
+type recorder struct {
+	httptest.ResponseRecorder
+	wrote bool
+}
+
+func (r *recorder) WriteHeader(code int)        { r.wrote = true; r.ResponseRecorder.WriteHeader(code) }
+func (r *recorder) Write(b []byte) (int, error) { r.wrote = true; return r.ResponseRecorder.Write(b) }
+
+// Each way a value cannot be had answers as a client expects, and the
+// error hook hears of each.
+func TestFailuresMapToTheirStatus(t *testing.T) {
+	h, _ := newHandler(t)
+	var heard []error
+	h.OnError = func(_ *http.Request, err error) { heard = append(heard, err) }
+	blocked := func(ctx context.Context, _ []byte) ([]byte, time.Duration, error) {
+		<-ctx.Done()
+		return nil, 0, ctx.Err()
+	}
+	queryTimeout := fmt.Errorf("query: %w", context.DeadlineExceeded)
+	cases := []struct {
+		name string
+		load ringcache.LoadFunc
+		ctx  func() (context.Context, context.CancelFunc)
+		want int // 0: nothing written
+	}{
+		{"the loader's own timeout", func(context.Context, []byte) ([]byte, time.Duration, error) {
+			return nil, 0, queryTimeout
+		}, nil, http.StatusGatewayTimeout},
+		{"the request's deadline, the client still there", blocked, func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), 10*time.Millisecond)
+		}, http.StatusGatewayTimeout},
+		{"a failed load", func(context.Context, []byte) ([]byte, time.Duration, error) {
+			return nil, 0, errors.New("connection refused")
+		}, nil, http.StatusBadGateway},
+		{"a client that left", blocked, func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			return ctx, cancel
+		}, 0},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			heard = nil
+			h.Load = tc.load
+			req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/fail/%d", i), nil)
+			if tc.ctx != nil {
+				ctx, cancel := tc.ctx()
+				defer cancel()
+				req = req.WithContext(ctx)
+			}
+			rec := &recorder{ResponseRecorder: *httptest.NewRecorder()}
+			h.ServeHTTP(rec, req)
+			if tc.want == 0 {
+				require.False(t, rec.wrote, "nothing is written for a client that left")
+			} else {
+				require.Equal(t, tc.want, rec.Code)
+			}
+			require.Len(t, heard, 1)
+		})
+	}
+}
+
+func TestALoaderTimeoutIsAGatewayTimeoutOverTheWire(t *testing.T) {
+	h, _ := newHandler(t)
+	h.Load = func(context.Context, []byte) ([]byte, time.Duration, error) {
+		return nil, 0, fmt.Errorf("query: %w", context.DeadlineExceeded)
+	}
+	resp, body := get(t, serve(t, h).URL+"/slow")
+	require.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
+	require.Equal(t, "upstream timed out\n", body)
 }

@@ -44,6 +44,7 @@ type seen struct {
 	hasher       keyhash.Hasher
 	maxRecord    int
 	copiesFramed func(head byte) bool // Options.CopiesFramed
+	frameHead    int                  // Options.FrameHead
 	clock        *ttl.Clock           // Options.Clock
 }
 
@@ -82,15 +83,21 @@ const (
 	// answers with it calls Missed, one that reads again with Read does
 	// not.
 	Miss
-	// Framed: the value, framed by the caller's layer, is appended whole
-	// as the entry held it; nothing is counted or told to the policy. A
+	// Framed: the value, framed by the caller's layer, is appended as the
+	// entry held it, less its first Options.FrameHead bytes, which Seen's
+	// Head holds; nothing is counted or told to the policy. A
 	// caller that serves it calls Served with the Seen Get returned, and
 	// one that does not reads again with Read.
 	Framed
 )
 
-// Seen is what Served needs of a framed value Get copied.
+// MaxFrameHead is the most Options.FrameHead may be.
+const MaxFrameHead = 16
+
+// Seen is what Get found of a framed value beside the bytes it appended:
+// the value's first Options.FrameHead bytes, and what Served needs.
 type Seen struct {
+	Head    [MaxFrameHead]byte
 	h, slot uint64
 	meta    uint8
 }
@@ -145,16 +152,21 @@ func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64) ([]byte, Outcom
 		case end > len(s.mem) || flags&flagDead != 0 || s.clock.Expired(expiry, now):
 			// The header was whole: this record needs the lock.
 			return dst, Locked, Seen{}
-		case flags&flagFramed != 0 && s.copiesFramed != nil && start < end && !s.copiesFramed(s.mem[start]):
-			// The byte may be torn: then the lock reads it again.
+		case flags&flagFramed != 0 && (end-start < s.frameHead || s.copiesFramed != nil && !s.copiesFramed(s.mem[start])):
+			// The bytes may be torn: then the lock reads them again.
 			return dst, Locked, Seen{}
+		}
+		seen := Seen{h: h, slot: slotValue(tag, g), meta: flags}
+		if flags&flagFramed != 0 {
+			// The frame goes beside the value, not into dst: a dst with
+			// room for the value alone takes it without growing.
+			start += copy(seen.Head[:s.frameHead], s.mem[start:])
 		}
 		out := append(dst, s.mem[start:end]...)
 		readFence()
 		if s.seq.Load() != q {
 			continue
 		}
-		seen := Seen{h: h, slot: slotValue(tag, g), meta: flags}
 		if flags&flagFramed != 0 {
 			return out, Framed, seen
 		}

@@ -40,6 +40,9 @@ type Options struct {
 	// entries the shard can index. Small values are for tests and fuzzing: they keep
 	// the boundary between the rings moving.
 	ClimbPeriod int
+	// FrameHead is how many leading bytes of a framed value Get hands
+	// back in Seen.Head rather than in dst (at most MaxFrameHead).
+	FrameHead int
 	// Clock, when set, judges expiries near its reading by the time read
 	// afresh (ttl.Clock.Expired), so that reads never serve an entry
 	// past its expiry in real time. Nil judges by the reading alone.
@@ -122,7 +125,10 @@ func (s *Shard) Init(mem []byte, o Options) error {
 	l := PlanLayout(len(mem), o)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.mem, s.opts, s.copiesFramed, s.clock = mem, o, o.CopiesFramed, o.Clock
+	if o.FrameHead < 0 || o.FrameHead > MaxFrameHead {
+		return errors.New("shard: FrameHead out of range")
+	}
+	s.mem, s.opts, s.copiesFramed, s.clock, s.frameHead = mem, o, o.CopiesFramed, o.Clock, o.FrameHead
 	s.words = unsafe.Slice((*uint64)(unsafe.Pointer(unsafe.SliceData(mem))), len(mem)/slotSize)
 	total := l.Probation + l.Main
 	s.ringMem = mem[:total]
