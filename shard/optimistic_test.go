@@ -147,7 +147,13 @@ func TestGetRacingWritersReturnsOnlyWholeValues(t *testing.T) {
 					}
 				}()
 			}
-			time.Sleep(time.Second)
+			// Run until every event the test is about has happened at
+			// least once (reads served, a retried one, replans both ways), however
+			// slowly a loaded machine gets there.
+			driveUntil(t, func() bool {
+				st := s.Stats()
+				return served.Load() > 300_000 && st.ReadRetries > 0 && st.Replans >= 2
+			})
 			stop.Store(true)
 			wg.Wait()
 			require.NoError(t, s.Check())
@@ -292,4 +298,18 @@ func TestGetLeavesRefusedFramedValuesToTheLock(t *testing.T) {
 	_, o, _ = s.Get(dst, Hash([]byte("refused")), []byte("refused"), 2)
 	require.Equal(t, Locked, o)
 	require.Equal(t, make([]byte, 63), dst[1:64], "a refused value is not copied")
+}
+
+// driveUntil waits while the test's goroutines work until done reports
+// true, and fails the test if it has not within a deadline generous
+// enough for a slow, loaded machine under the race detector.
+func driveUntil(t *testing.T, done func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !done() {
+		if time.Now().After(deadline) {
+			t.Fatal("the events the test needs did not happen within two minutes")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

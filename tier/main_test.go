@@ -155,6 +155,10 @@ type source struct {
 	missing  map[string]bool
 	loads    atomic.Int64
 	delay    time.Duration
+	// gate, when set, holds each load until it returns nil, in place of
+	// delay: a test that needs others to wait on a load opens it once
+	// they do, however long a loaded machine takes to get there.
+	gate func(ctx context.Context) error
 }
 
 func newSource() *source {
@@ -174,6 +178,11 @@ func (s *source) load(ctx context.Context, key []byte) ([]byte, time.Duration, e
 	s.mu.Lock()
 	v, gone := s.versions[string(key)], s.missing[string(key)]
 	s.mu.Unlock()
+	if s.gate != nil {
+		if err := s.gate(ctx); err != nil {
+			return nil, 0, err
+		}
+	}
 	if s.delay > 0 {
 		select {
 		case <-time.After(s.delay):
