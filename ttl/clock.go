@@ -114,9 +114,15 @@ func (c *Clock) run() {
 		case <-c.wake:
 		default:
 		}
-		for range restAfter / Resolution {
-			<-t.C
+		// Rest by the time, not by a count of ticks: on a loaded machine
+		// ticks come late or are dropped, and a count would keep the
+		// clock ticking for longer than restAfter.
+		rest := time.Now().Add(restAfter)
+		for now := range t.C {
 			c.word.Store(c.elapsed())
+			if now.After(rest) {
+				break
+			}
 		}
 		t.Stop()
 		c.word.Store(resting)
