@@ -305,6 +305,30 @@ func TestStaleIfError(t *testing.T) {
 	require.ErrorIs(t, err, errDatabaseDown, "past the grace nothing is served")
 }
 
+// Touch gives a loaded value a new freshness and keeps StaleGrace after
+// it: past the new TTL, a failed load still gets the value, for plain
+// and chunked values alike.
+func TestTouchKeepsTheStaleGraceOfALoadedValue(t *testing.T) {
+	c, clock, db := loaderCache(t, ringcache.Config{StaleGrace: time.Minute, Capacity: 8 << 20})
+	big := string(bytes.Repeat([]byte("b"), 200<<10)) // in chunks
+	db.set("user:big", big)
+	db.ttl = 10 * time.Millisecond
+	for key, want := range map[string]string{"user:1": "alice", "user:big": big} {
+		_, err := getOrLoad(t, c, db, key)
+		require.NoError(t, err)
+		require.True(t, c.Touch([]byte(key), time.Hour))
+		clock.Advance(time.Hour + 30*time.Second) // past the new TTL, within the grace after it
+		_, ok := c.Get(nil, []byte(key))
+		require.False(t, ok, "%s: plain reads never serve a value past its TTL", key)
+
+		db.failWith(errDatabaseDown)
+		v, err := getOrLoad(t, c, db, key)
+		require.NoError(t, err, "%s: the grace follows the touched TTL", key)
+		require.Equal(t, want, v)
+		db.failWith(nil)
+	}
+}
+
 func TestRefreshAheadServesAndReloadsInTheBackground(t *testing.T) {
 	c, clock, db := loaderCache(t, ringcache.Config{RefreshAhead: 0.2})
 	db.ttl = 100 * time.Millisecond
