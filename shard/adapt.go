@@ -20,43 +20,51 @@ import (
 // CLOCK bits stay.
 
 const (
-	// The shard replans when the index is full while at least
-	// 1/roomShare of the ring bytes hold no live record, or when the
-	// rings are nearly full (under 1/fullShare without a live record:
-	// padding and dead records take some) while under half the index is
-	// used; and only when the new plan differs from the current one by at
-	// least 1/replanShare of the entries. The gap between the two
+	// The thresholds of plannedEntries. The gap between its two
 	// triggers is the hysteresis: a balanced shard meets neither.
+	// Padding and dead records take some of the ring bytes, so "full"
+	// leaves 1/fullShare.
 	roomShare   = 8
 	fullShare   = 4
 	replanShare = 8
 )
 
+// unbalanced reports whether rebalance may replan: the index is full,
+// or the rings are nearly full while under half the index is used. store
+// asks it inline, so that a balanced shard's writes make no call.
+func (s *Shard) unbalanced() bool {
+	return s.live >= s.maxLive || (s.live < s.maxLive/2 && s.liveBytes > len(s.ringMem)-len(s.ringMem)/fullShare)
+}
+
 // rebalance replans the tail when the shard is out of balance; store
 // calls it before making room for a new record. It reports whether it
 // replanned.
 func (s *Shard) rebalance() bool {
+	want, ok := s.plannedEntries()
+	return ok && s.replan(planTail(len(s.mem), want, s.opts.Policy))
+}
+
+// plannedEntries returns the entries a new tail should index, and false
+// when the shard should keep its tail: it grows the index when it is full
+// while at least 1/roomShare of the ring bytes hold no live record, and
+// shrinks it when the rings are nearly full (under 1/fullShare without a
+// live record) while under half the index is used; and only by at least
+// 1/replanShare of the entries. A shrunk index still holds twice the live
+// entries, and probation's share of it, in proportion to its bytes, still
+// holds probation's live entries when the rings take the whole shard.
+func (s *Shard) plannedEntries() (int, bool) {
 	ring := len(s.ringMem)
 	free := ring - s.liveBytes
 	grow := s.live >= s.maxLive && free >= ring/roomShare
 	if !grow && (free >= ring/fullShare || s.live >= s.maxLive/2 || s.live == 0) {
-		return false // balanced: the common case, without a division
+		return 0, false // balanced: the common case, without a division
 	}
 	want := len(s.mem) / perEntry(s.liveBytes/s.live, s.opts.Policy)
 	if grow {
-		if want < s.tail.Entries+s.tail.Entries/replanShare {
-			return false
-		}
-	} else {
-		// Never below what the live entries need, and probation's: its
-		// share of the index, in proportion to its bytes, must still hold
-		// them when the rings are at most the whole shard.
-		want = max(want, s.live*2, s.probLive*len(s.mem)/max(s.split(), 1)+1)
-		if want > s.tail.Entries-s.tail.Entries/replanShare {
-			return false
-		}
+		return want, want >= s.tail.Entries+s.tail.Entries/replanShare
 	}
-	return s.replan(planTail(len(s.mem), want, s.opts.Policy))
+	want = max(want, s.live*2, s.probLive*len(s.mem)/max(s.split(), 1)+1)
+	return want, want <= s.tail.Entries-s.tail.Entries/replanShare
 }
 
 // replan moves the boundary to give the tail l's bytes, rebuilds the

@@ -71,3 +71,77 @@ func put(t *testing.T, s *Shard, key, value string) {
 	t.Helper()
 	require.NoError(t, s.Set(Hash([]byte(key)), []byte(key), []byte(value), 1, ttl.Never, false))
 }
+
+// The inline trigger of a replan, at each of its boundaries.
+func TestUnbalancedAtItsBoundaries(t *testing.T) {
+	s := &Shard{maxLive: 100, ringMem: make([]byte, 1000)}
+	full := 1000 - 1000/fullShare
+	for _, tc := range []struct {
+		live, liveBytes int
+		want            bool
+	}{
+		{100, 0, true}, // the index is full
+		{99, 0, false},
+		{49, full + 1, true}, // the rings are full, the index under half used
+		{49, full, false},
+		{50, 1000, false},
+	} {
+		s.live, s.liveBytes = tc.live, tc.liveBytes
+		require.Equal(t, tc.want, s.unbalanced(), "%d live of %d, %d of 1000 ring bytes", tc.live, s.maxLive, tc.liveBytes)
+	}
+}
+
+// plannedEntries at each of its boundaries: growth needs the index full
+// and 1/roomShare of the rings free, shrinking needs the rings full and
+// under half the index used, and a shrunk plan keeps probation's live
+// entries within its share.
+func TestPlannedEntriesAtItsBoundaries(t *testing.T) {
+	s := newLRUKShard(t, 64<<10)
+	ring := len(s.ringMem)
+	plan := func(live, liveBytes, planned int) bool {
+		s.live, s.liveBytes, s.probLive, s.tail.Entries = live, liveBytes, 0, planned
+		_, ok := s.plannedEntries()
+		return ok
+	}
+	require.True(t, plan(s.maxLive, ring-ring/roomShare, 1), "a full index with an eighth of the rings free grows")
+	require.False(t, plan(s.maxLive, ring-ring/roomShare+1, 1))
+	require.False(t, plan(s.maxLive-1, 0, 1))
+	const many = 1 << 30
+	require.True(t, plan(s.maxLive/2-1, ring-ring/fullShare+1, many), "full rings with an index under half used shrink it")
+	require.False(t, plan(s.maxLive/2-1, ring-ring/fullShare, many))
+	require.False(t, plan(s.maxLive/2, ring, many))
+
+	// A plan must differ from the current one by an eighth of its entries:
+	// exactly that much is enough.
+	planned := func(f func(e int) int, target int) int {
+		for e := 1; ; e++ {
+			if f(e) == target {
+				return e
+			}
+			require.Less(t, e, 1<<24)
+		}
+	}
+	s.live, s.liveBytes, s.probLive, s.tail.Entries = s.maxLive, ring/2, 0, 1
+	grown, ok := s.plannedEntries()
+	require.True(t, ok)
+	up := func(e int) int { return e + e/replanShare }
+	require.True(t, plan(s.maxLive, ring/2, planned(up, grown)), "growth by an eighth")
+	require.False(t, plan(s.maxLive, ring/2, planned(up, grown+1)))
+	s.live, s.liveBytes, s.probLive, s.tail.Entries = s.maxLive/2-1, ring, 0, many
+	shrunk, ok := s.plannedEntries()
+	require.True(t, ok)
+	down := func(e int) int { return e - e/replanShare }
+	require.True(t, plan(s.maxLive/2-1, ring, planned(down, shrunk)), "shrinking by an eighth")
+	require.False(t, plan(s.maxLive/2-1, ring, planned(down, shrunk-1)))
+
+	// Whatever probation holds, the shrunk plan's share for it holds it,
+	// even when the rings take the whole shard.
+	for probLive := 1; probLive < s.maxLive/2; probLive++ {
+		s.live, s.liveBytes, s.probLive, s.tail.Entries = s.maxLive/2-1, ring, probLive, many
+		want, ok := s.plannedEntries()
+		require.True(t, ok)
+		l := planTail(len(s.mem), want, s.opts.Policy)
+		share := l.Slots * loadNum / loadDen * s.split() / len(s.mem)
+		require.GreaterOrEqual(t, share, probLive, "probation's share of a plan for %d entries", want)
+	}
+}

@@ -16,6 +16,9 @@ import (
 //     none;
 //   - the live count and byte count match the records, and the live count
 //     stays within the index's load limit;
+//   - the memory is laid out as planned: the rings take exactly the ring
+//     bytes, the tail its planned words at the end of the shard, with the
+//     index last, and the limits derived from them are the planned ones;
 //   - what Get reads agrees with the locked state: no write section is
 //     open, the published index is the index, and a record's global
 //     offset is its offset in the shard's memory (probation starts it,
@@ -36,6 +39,9 @@ func (s *Shard) Check() error {
 	}
 	if at, n := s.slotsAt.Load(), s.slotsLen.Load(); n != int64(len(s.slots)) || &s.words[at] != unsafe.SliceData(s.slots) {
 		return fmt.Errorf("shard: Get's index (%d slots at word %d) is not the index", n, at)
+	}
+	if err := s.checkLayout(); err != nil {
+		return err
 	}
 	for r := range s.rings {
 		ring := &s.rings[r]
@@ -112,6 +118,26 @@ func (s *Shard) Check() error {
 		return fmt.Errorf("shard: %d live entries in probation, count says %d", probLive, s.probLive)
 	case s.probLive > s.maxProb:
 		return fmt.Errorf("shard: %d entries in probation, over its limit %d", s.probLive, s.maxProb)
+	}
+	return nil
+}
+
+// checkLayout verifies that the rings and the tail divide the shard's
+// memory as its plan says, and the limits that follow from the plan.
+func (s *Shard) checkLayout() error {
+	tailStart := len(s.words) - s.tail.tailBytes()/slotSize
+	at := s.slotsAt.Load()
+	switch ring := len(s.ringMem); {
+	case s.rings[probation].Size()+s.rings[mainRing].Size() != ring:
+		return fmt.Errorf("shard: rings of %d and %d bytes in %d ring bytes", s.rings[probation].Size(), s.rings[mainRing].Size(), ring)
+	case ring != ringBytes(len(s.mem), s.tail.tailBytes()):
+		return fmt.Errorf("shard: %d ring bytes beside a %d-byte tail in %d", ring, s.tail.tailBytes(), len(s.mem))
+	case at != int64(tailStart+s.tail.SketchWords+s.tail.HistoryWords) || at+int64(len(s.slots)) != int64(len(s.words)) || len(s.slots) != s.tail.Slots:
+		return fmt.Errorf("shard: an index of %d slots at word %d, not the planned %d after %d policy words from %d", len(s.slots), at, s.tail.Slots, s.tail.SketchWords+s.tail.HistoryWords, tailStart)
+	case s.maxLive != s.tail.Slots*loadNum/loadDen || s.maxLive < s.tail.Entries:
+		return fmt.Errorf("shard: %d live entries allowed by %d slots planned for %d entries", s.maxLive, s.tail.Slots, s.tail.Entries)
+	case s.maxProb != s.probEntries(s.split()):
+		return fmt.Errorf("shard: probation allowed %d entries, its share is %d", s.maxProb, s.probEntries(s.split()))
 	}
 	return nil
 }

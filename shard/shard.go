@@ -243,9 +243,7 @@ func (s *Shard) store(h uint64, key, value []byte, now, expiry int64, framed, fi
 	} else {
 		s.stats.Admissions++
 	}
-	// The triggers of rebalance, without a call while the shard is
-	// balanced (most writes).
-	if s.live >= s.maxLive || (s.live < s.maxLive/2 && s.liveBytes > len(s.ringMem)-len(s.ringMem)/fullShare) {
+	if s.unbalanced() {
 		s.rebalance()
 	}
 	for s.live >= s.maxLive || (r == probation && s.probLive >= s.maxProb) {
