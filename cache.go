@@ -125,7 +125,7 @@ func (c *Cache) MaxEntrySize() int { return c.maxChunked }
 
 // MaxKeySize returns the longest key the cache stores: MaxKeyLen, or less
 // where a shard holds less than that key and the head of a chunked value
-// (a 64 MiB cache's shards hold 57,300 bytes of key and head). Longer keys
+// (57,351 bytes in a 64 MiB cache; MaxKeyLen from 128 MiB up). Longer keys
 // are ErrKeyTooLarge, so that MaxEntrySize holds for every key.
 func (c *Cache) MaxKeySize() int { return c.maxKey }
 
