@@ -137,6 +137,22 @@ func BenchmarkParallel(b *testing.B) {
 	}
 }
 
+// BenchmarkGetOneKeyWithTTL is BenchmarkGetOneKey for an entry with an
+// hour to live: a read judges its expiry, far from it, by the shared
+// clock alone.
+func BenchmarkGetOneKeyWithTTL(b *testing.B) {
+	c := newCache(b, ringcache.Config{Capacity: 64 << 20})
+	key := []byte("0123456789abcdef")
+	if err := c.SetWithTTL(key, make([]byte, 128), time.Hour); err != nil {
+		b.Fatal(err)
+	}
+	dst := make([]byte, 0, 256)
+	b.ReportAllocs()
+	for b.Loop() {
+		dst, _ = c.Get(dst[:0], key)
+	}
+}
+
 func BenchmarkGetOrLoadHit(b *testing.B) {
 	c, keys := benchCache(b)
 	load := ringcache.LoadFunc(func(context.Context, []byte) ([]byte, time.Duration, error) {

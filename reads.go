@@ -59,7 +59,8 @@ func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
 // lock. GetOrLoad reads a miss again under the lock, for the key's write
 // generation, so the miss is counted there, not here.
 func (c *Cache) getUnlocked(s *shard.Shard, dst []byte, h uint64, key []byte, now int64, loading bool) ([]byte, shard.Outcome) {
-	out, o, seen := s.Get(dst, h, key, now)
+	var head [shard.MaxFrameHead]byte
+	out, o, seen := s.Get(dst, h, key, now, &head)
 	switch o {
 	case shard.Hit:
 		c.hits.add()
@@ -70,10 +71,10 @@ func (c *Cache) getUnlocked(s *shard.Shard, dst []byte, h uint64, key []byte, no
 		}
 		return dst, shard.Miss
 	case shard.Framed:
-		// The copy was validated: seen.Head is the entry's frame and out
-		// its payload, and copiesFramed let only uncompressed values be
+		// The copy was validated: head is the entry's frame and out its
+		// payload, and copiesFramed let only uncompressed values be
 		// copied.
-		f, _ := readFrame(seen.Head[:frameSize])
+		f, _ := readFrame(head[:frameSize])
 		if !f.servable(c.clock, now) || f.codec != NoCompression || (loading && c.loading.refreshDue(f, now)) {
 			return dst, shard.Locked
 		}

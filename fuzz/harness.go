@@ -244,7 +244,7 @@ func (e *shardEngine) set(k, v []byte, d time.Duration) error {
 // it (Read) when Get leaves the read to the lock.
 func (e *shardEngine) get(k []byte) ([]byte, bool) {
 	h, now := e.s.Hash(k), e.clock.Now()
-	switch v, o, _ := e.s.Get(nil, h, k, now); o {
+	switch v, o, _ := e.s.Get(nil, h, k, now, new([shard.MaxFrameHead]byte)); o {
 	case shard.Hit:
 		return v, true
 	case shard.Miss:

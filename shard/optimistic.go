@@ -84,8 +84,8 @@ const (
 	// not.
 	Miss
 	// Framed: the value, framed by the caller's layer, is appended as the
-	// entry held it, less its first Options.FrameHead bytes, which Seen's
-	// Head holds; nothing is counted or told to the policy. A
+	// entry held it, less its first Options.FrameHead bytes, which go to
+	// Get's head; nothing is counted or told to the policy. A
 	// caller that serves it calls Served with the Seen Get returned, and
 	// one that does not reads again with Read.
 	Framed
@@ -94,10 +94,8 @@ const (
 // MaxFrameHead is the most Options.FrameHead may be.
 const MaxFrameHead = 16
 
-// Seen is what Get found of a framed value beside the bytes it appended:
-// the value's first Options.FrameHead bytes, and what Served needs.
+// Seen is what Served needs of a framed value Get copied.
 type Seen struct {
-	Head    [MaxFrameHead]byte
 	h, slot uint64
 	meta    uint8
 }
@@ -120,8 +118,10 @@ const (
 )
 
 // Get appends key's value to dst without taking the lock when it can;
-// see Outcome. h is s.Hash(key) and now the clock reading.
-func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64) ([]byte, Outcome, Seen) {
+// see Outcome. h is s.Hash(key) and now the clock reading. A framed
+// value's first Options.FrameHead bytes go to head, not to dst: a dst
+// with room for the value alone takes it without growing.
+func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64, head *[MaxFrameHead]byte) ([]byte, Outcome, Seen) {
 	tag := uint32(h)
 	for try := range getTries {
 		if try > 0 {
@@ -156,17 +156,15 @@ func (s *Shard) Get(dst []byte, h uint64, key []byte, now int64) ([]byte, Outcom
 			// The bytes may be torn: then the lock reads them again.
 			return dst, Locked, Seen{}
 		}
-		seen := Seen{h: h, slot: slotValue(tag, g), meta: flags}
 		if flags&flagFramed != 0 {
-			// The frame goes beside the value, not into dst: a dst with
-			// room for the value alone takes it without growing.
-			start += copy(seen.Head[:s.frameHead], s.mem[start:])
+			start += copy(head[:s.frameHead], s.mem[start:])
 		}
 		out := append(dst, s.mem[start:end]...)
 		readFence()
 		if s.seq.Load() != q {
 			continue
 		}
+		seen := Seen{h: h, slot: slotValue(tag, g), meta: flags}
 		if flags&flagFramed != 0 {
 			return out, Framed, seen
 		}

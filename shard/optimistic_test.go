@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/stretchr/testify/require"
@@ -131,7 +132,7 @@ func TestGetRacingWritersReturnsOnlyWholeValues(t *testing.T) {
 						if r.IntN(2) == 0 {
 							k = key(r.IntN(8))
 						}
-						v, o, _ := s.Get(dst[:0], Hash(k), k, clock.Load())
+						v, o, _ := s.Get(dst[:0], Hash(k), k, clock.Load(), &head)
 						switch o {
 						case Hit:
 							served.Add(1)
@@ -175,25 +176,25 @@ func TestGetSeesWhatTheLockedReadSees(t *testing.T) {
 	s := mappedShard(t, 16<<10, Options{AvgPayload: 64, Policy: evict.LRUK, K: 2})
 	k := []byte("k")
 	h := Hash(k)
-	_, o, _ := s.Get(nil, h, k, 1)
+	_, o, _ := s.Get(nil, h, k, 1, &head)
 	require.Equal(t, Miss, o)
 	require.Zero(t, s.Stats().Misses, "a miss Get finds is the caller's to count")
 	s.Missed(h)
 	require.Equal(t, uint64(1), s.Stats().Misses)
 
 	require.NoError(t, s.Set(h, k, []byte("value"), 1, 10, false))
-	v, o, _ := s.Get([]byte("x"), h, k, 5)
+	v, o, _ := s.Get([]byte("x"), h, k, 5, &head)
 	require.Equal(t, Hit, o)
 	require.Equal(t, "xvalue", string(v), "Get appends to dst")
 
-	_, o, _ = s.Get(nil, h, k, 10)
+	_, o, _ = s.Get(nil, h, k, 10, &head)
 	require.Equal(t, Locked, o, "an expired entry is left to the locked read, which reclaims it")
 	_, ok := get(s, "k", 10)
 	require.False(t, ok)
 
 	require.NoError(t, s.Set(h, k, []byte("framed"), 10, 0, true))
 	before := s.Reads(h)
-	v, o, seen := s.Get([]byte("x"), h, k, 11)
+	v, o, seen := s.Get([]byte("x"), h, k, 11, &head)
 	require.Equal(t, Framed, o, "a framed value is the caller's to judge")
 	require.Equal(t, "xframed", string(v))
 	require.Equal(t, before, s.Reads(h), "an unjudged framed read is not told to the policy")
@@ -202,12 +203,12 @@ func TestGetSeesWhatTheLockedReadSees(t *testing.T) {
 
 	require.NoError(t, s.Set(h, k, []byte("v2"), 11, 0, false))
 	require.True(t, s.Delete(h, k, 12, nil))
-	_, o, _ = s.Get(nil, h, k, 12)
+	_, o, _ = s.Get(nil, h, k, 12, &head)
 	require.Equal(t, Miss, o)
 
 	require.NoError(t, s.Set(h, k, []byte("v3"), 12, 0, false))
 	s.Close()
-	_, o, _ = s.Get(nil, h, k, 13)
+	_, o, _ = s.Get(nil, h, k, 13, &head)
 	require.Equal(t, Locked, o, "a closed shard sends Get to the lock, where it misses")
 	require.NoError(t, s.Check())
 }
@@ -218,14 +219,14 @@ func TestGetTellsThePolicy(t *testing.T) {
 	s, k, h := holding(t, "hot", []byte("v"))
 	before := s.Reads(h)
 	for range 3 {
-		_, o, _ := s.Get(nil, h, k, 2)
+		_, o, _ := s.Get(nil, h, k, 2, &head)
 		require.Equal(t, Hit, o)
 	}
 	require.Equal(t, before+3, s.Reads(h), "each read Get served counts in the sketch")
 	slot, g := s.find(uint32(h), k)
 	require.GreaterOrEqual(t, slot, 0)
 	require.Equal(t, evict.MetaBits, s.bytes(g, HeaderSize)[offFlags]&evict.MetaBits, "three reads fill the CLOCK count")
-	_, o, _ := s.Get(nil, h, k, 2)
+	_, o, _ := s.Get(nil, h, k, 2, &head)
 	require.Equal(t, Hit, o)
 	require.Equal(t, before+3, s.Reads(h), "a read of an entry whose count is full writes nothing")
 }
@@ -238,7 +239,7 @@ func TestNotedReadsReachThePolicy(t *testing.T) {
 	before := s.Reads(h)
 	s.mu.Lock()
 	for range 2 {
-		_, o, _ := s.Get(nil, h, k, 2)
+		_, o, _ := s.Get(nil, h, k, 2, &head)
 		require.Equal(t, Hit, o)
 	}
 	s.mu.Unlock()
@@ -260,7 +261,7 @@ func TestNotedReadsReachThePolicy(t *testing.T) {
 func TestGetDoesNotAllocate(t *testing.T) {
 	s, k, h := holding(t, "k", make([]byte, 100))
 	dst := make([]byte, 0, 128)
-	require.Zero(t, testing.AllocsPerRun(100, func() { dst, _, _ = s.Get(dst[:0], h, k, 2) }))
+	require.Zero(t, testing.AllocsPerRun(100, func() { dst, _, _ = s.Get(dst[:0], h, k, 2, &head) }))
 }
 
 // readValue is the header codec's fast path: it must agree with
@@ -290,12 +291,12 @@ func TestGetLeavesRefusedFramedValuesToTheLock(t *testing.T) {
 		require.NoError(t, s.Set(Hash(k), k, []byte(v), 1, 0, true))
 	}
 	dst := make([]byte, 1, 64)
-	out, o, _ := s.Get(dst, Hash([]byte("copied")), []byte("copied"), 2)
+	out, o, _ := s.Get(dst, Hash([]byte("copied")), []byte("copied"), 2, &head)
 	require.Equal(t, Framed, o)
 	require.Equal(t, "\x00copied", string(out))
 
 	dst = append(make([]byte, 1, 64), make([]byte, 63)...)[:1]
-	_, o, _ = s.Get(dst, Hash([]byte("refused")), []byte("refused"), 2)
+	_, o, _ = s.Get(dst, Hash([]byte("refused")), []byte("refused"), 2, &head)
 	require.Equal(t, Locked, o)
 	require.Equal(t, make([]byte, 63), dst[1:64], "a refused value is not copied")
 }
@@ -312,4 +313,25 @@ func driveUntil(t *testing.T, done func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// head takes the frames Get hands back in tests that read no framed
+// value concurrently.
+var head [MaxFrameHead]byte
+
+// With Options.FrameHead, Get hands a framed value's head back apart from
+// dst, which takes the rest without room for the head.
+func TestGetHandsAFramedValuesHeadBack(t *testing.T) {
+	s := mappedShard(t, 16<<10, Options{AvgPayload: 64, Policy: evict.LRUK, K: 2, FrameHead: 3})
+	k := []byte("k")
+	require.NoError(t, s.Set(Hash(k), k, []byte("HDRpayload"), 1, 0, true))
+	var got [MaxFrameHead]byte
+	dst := make([]byte, 0, len("payload"))
+	out, o, _ := s.Get(dst, Hash(k), k, 2, &got)
+	require.Equal(t, Framed, o)
+	require.Equal(t, "payload", string(out))
+	require.Equal(t, unsafe.SliceData(dst), unsafe.SliceData(out), "dst of the payload's size is not grown")
+	require.Equal(t, "HDR", string(got[:3]))
+	var bad Shard
+	require.Error(t, bad.Init(make([]byte, MinSize), Options{FrameHead: MaxFrameHead + 1}))
 }

@@ -21,11 +21,11 @@ func TestGetComparesKeysNotTags(t *testing.T) {
 	a, b := collidingKeys(t)
 	s := mappedShard(t, 64<<10, Options{AvgPayload: 64, Policy: evict.LRUK, K: 2})
 	require.NoError(t, s.Set(Hash([]byte(a)), []byte(a), []byte("value of a"), 1, 0, false))
-	v, o, _ := s.Get(nil, Hash([]byte(b)), []byte(b), 1)
+	v, o, _ := s.Get(nil, Hash([]byte(b)), []byte(b), 1, &head)
 	require.Equal(t, Miss, o, "a key sharing a's tag must miss, got %q", v)
 	require.NoError(t, s.Set(Hash([]byte(b)), []byte(b), []byte("value of b"), 1, 0, false))
 	for k, want := range map[string]string{a: "value of a", b: "value of b"} {
-		v, o, _ := s.Get(nil, Hash([]byte(k)), []byte(k), 1)
+		v, o, _ := s.Get(nil, Hash([]byte(k)), []byte(k), 1, &head)
 		require.Equal(t, Hit, o)
 		require.Equal(t, want, string(v))
 	}
@@ -78,7 +78,7 @@ func TestGetTrustsNoLengthFromAHeaderBeingWritten(t *testing.T) {
 	dst := make([]byte, 0, len(value))
 	overlapped := 0
 	for range 200_000 {
-		out, o, _ := s.Get(dst, h, key, 1)
+		out, o, _ := s.Get(dst, h, key, 1, &head)
 		switch o {
 		case Hit:
 			require.Equal(t, value, out)
@@ -165,7 +165,7 @@ func TestHeadersChangeOnlyInsideWriteSections(t *testing.T) {
 func TestGetOfAClosedShardGoesToTheLock(t *testing.T) {
 	s, k, h := holding(t, "k", []byte("v"))
 	s.Close()
-	_, o, _ := s.Get(nil, h, k, 1)
+	_, o, _ := s.Get(nil, h, k, 1, &head)
 	require.Equal(t, Locked, o)
 	ok, _ := s.Read(h, k, 1, func([]byte, bool) bool { return true })
 	require.False(t, ok)
