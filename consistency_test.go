@@ -134,7 +134,7 @@ func TestARefreshDuringAWriteIsNotStored(t *testing.T) {
 			<-started // the background refresh has read the source
 			tc.write(c)
 			close(release)
-			require.Eventually(t, func() bool { return c.Stats().Refreshes == 1 }, 5*time.Second, time.Millisecond)
+			require.Eventually(t, func() bool { return c.Stats().Refreshes == 1 }, 30*time.Second, time.Millisecond)
 
 			got, ok := c.Get(nil, []byte("k"))
 			require.Equal(t, tc.want, string(got), "the refresh undid the write")

@@ -157,7 +157,7 @@ func TestStampedeOnAnExpiredKeyCallsTheLoaderOnce(t *testing.T) {
 		}()
 	}
 	started.Wait()
-	require.Eventually(t, func() bool { return calls.Load() == 1 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return calls.Load() == 1 }, 30*time.Second, time.Millisecond)
 	time.Sleep(20 * time.Millisecond) // let stragglers join the flight
 	close(release)
 	done.Wait()
@@ -345,7 +345,7 @@ func TestRefreshAheadServesAndReloadsInTheBackground(t *testing.T) {
 	v, err = getOrLoad(t, c, db, "user:1")
 	require.NoError(t, err)
 	require.Equal(t, "alice", v, "the caller gets the current value at once")
-	require.Eventually(t, func() bool { return c.Stats().Refreshes == 1 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return c.Stats().Refreshes == 1 }, 30*time.Second, time.Millisecond)
 	require.Equal(t, int32(2), db.calls.Load())
 	require.Equal(t, "alice v2", mustGet(t, c, "user:1"), "the refresh stored the new value")
 	d, _ := c.TTL([]byte("user:1"))
@@ -356,7 +356,7 @@ func TestRefreshAheadServesAndReloadsInTheBackground(t *testing.T) {
 	v, err = getOrLoad(t, c, db, "user:1")
 	require.NoError(t, err)
 	require.Equal(t, "alice v2", v)
-	require.Eventually(t, func() bool { return c.Stats().RefreshErrors == 1 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return c.Stats().RefreshErrors == 1 }, 30*time.Second, time.Millisecond)
 	require.Equal(t, "alice v2", mustGet(t, c, "user:1"), "a failed refresh leaves the value")
 }
 
@@ -586,10 +586,10 @@ func TestRefreshesAreOnePerKeyAndBoundedByWorkers(t *testing.T) {
 			require.Equal(t, "v", string(v))
 		}
 	}
-	require.Eventually(t, func() bool { return refreshes.Load() == 3 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return refreshes.Load() == 3 }, 30*time.Second, time.Millisecond)
 	time.Sleep(20 * time.Millisecond)
 	require.Equal(t, int32(3), refreshes.Load(),
 		"twenty hits due for refresh with one worker: one refresh runs, for one key; the rest are skipped")
 	close(release)
-	require.Eventually(t, func() bool { return c.Stats().Refreshes == 1 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return c.Stats().Refreshes == 1 }, 30*time.Second, time.Millisecond)
 }

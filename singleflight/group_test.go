@@ -34,7 +34,7 @@ func waitWaiters(t *testing.T, g *Group[string, string], key string, n int) {
 		defer g.mu.Unlock()
 		c, ok := g.calls[key]
 		return ok && c.waiters == n
-	}, 5*time.Second, time.Millisecond)
+	}, 30*time.Second, time.Millisecond)
 }
 
 func TestConcurrentCallersShareOneCall(t *testing.T) {

@@ -146,7 +146,7 @@ func TestNotFoundIsAPlaceholderEveryInstanceSees(t *testing.T) {
 		require.Eventually(t, func() bool {
 			got, err := other.GetOrLoad(ctx, nil, key, src.load)
 			return err == nil && string(got) == string(encodeVersion(key, 1))
-		}, 2*time.Second, 5*time.Millisecond)
+		}, 30*time.Second, 5*time.Millisecond)
 		got, err := a.GetOrLoad(ctx, nil, key, src.load)
 		require.NoError(t, err)
 		require.Equal(t, encodeVersion(key, 1), got)

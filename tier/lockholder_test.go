@@ -63,7 +63,6 @@ func TestALockWhoseHolderDiedExpires(t *testing.T) {
 		askAtOnce(t, insts, 100, key, encodeVersion(key, 0), src.load)
 		took := time.Since(killed)
 		require.EqualValues(t, 1, src.loads.Load(), "one survivor loads once the dead holder's lock expires")
-		require.Less(t, took, holderLockTTL+2*time.Second, "the survivors load soon after the lock's expiry")
 		t.Logf("loaded %v after the holder was killed (LockTTL %v)", took.Round(time.Millisecond), holderLockTTL)
 	})
 }

@@ -55,7 +55,7 @@ func TestSystemClockAdvancesWithRealTime(t *testing.T) {
 	start := c.Now()
 	time.Sleep(20 * time.Millisecond)
 	// Now may lag real time by a tick, more on a busy machine.
-	require.Eventually(t, func() bool { return c.Now() >= start+20 }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return c.Now() >= start+20 }, 30*time.Second, time.Millisecond)
 }
 
 func TestRestingClockReadsTheTimeItself(t *testing.T) {
@@ -80,7 +80,7 @@ func TestSystemClockRestsWhenIdle(t *testing.T) {
 	require.Eventually(t, func() bool { return c.word.Load() == resting },
 		restAfter+5*time.Second, 10*time.Millisecond, "the clock still ticks a while after its last read")
 	before := c.Now() // wakes it
-	require.Eventually(t, func() bool { return c.word.Load() != resting }, 5*time.Second, time.Millisecond,
+	require.Eventually(t, func() bool { return c.word.Load() != resting }, 30*time.Second, time.Millisecond,
 		"a read wakes the clock")
 	require.GreaterOrEqual(t, c.Now(), before)
 }
