@@ -18,12 +18,18 @@ import (
 	"github.com/ringcache/ringcache"
 )
 
+// Source is what a Handler serves from: a *ringcache.Cache, or a cache
+// layered over one, such as the tier package's *tier.Tier.
+type Source interface {
+	GetOrLoad(ctx context.Context, dst, key []byte, load ringcache.LoadFunc) ([]byte, error)
+}
+
 // Handler serves the value cached under a key taken from each request.
 // Only GET and HEAD are served (405 otherwise). The zero value is not
 // usable: Cache and Load are required.
 type Handler struct {
-	// Cache holds the values.
-	Cache *ringcache.Cache
+	// Cache holds the values: a *ringcache.Cache or any other Source.
+	Cache Source
 	// Load loads a missing value (see ringcache.GetOrLoad): ErrNotFound
 	// answers 404, a deadline (its own, such as a query timeout, or the
 	// request's) 504, any other error 502.

@@ -97,7 +97,7 @@ func TestServesTheBytesAndAnswersConditionalRequests(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, "a stale ETag gets the bytes")
 	require.Equal(t, `{"name":"alice"}`, body)
 
-	require.NoError(t, h.Cache.Set([]byte("/users/1"), []byte(`{"name":"alice","v":2}`)))
+	require.NoError(t, h.Cache.(*ringcache.Cache).Set([]byte("/users/1"), []byte(`{"name":"alice","v":2}`)))
 	resp, body = get(t, srv.URL+"/users/1", "If-None-Match", tag)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "new bytes, new ETag")
 	require.Equal(t, `{"name":"alice","v":2}`, body)

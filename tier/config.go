@@ -29,7 +29,8 @@ type Config struct {
 	Redis rueidis.ClientOption
 
 	// Local configures the in-process cache that holds local copies.
-	// Its NegativeTTL is replaced by NegativeTTL below. Its StaleGrace
+	// Its NegativeTTL must be zero or equal to NegativeTTL below, which
+	// applies to both tiers (ErrInvalidConfig otherwise). Its StaleGrace
 	// lets GetOrLoad serve an expired copy when both Redis and the loader
 	// fail.
 	Local ringcache.Config
@@ -116,6 +117,11 @@ func (cfg *Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: Breaker.Failures is negative", ErrInvalidConfig)
 	case c.Breaker.Failures == 0:
 		c.Breaker.Failures = DefaultBreakerFailures
+	}
+	if c.Local.NegativeTTL != 0 && c.Local.NegativeTTL != c.NegativeTTL {
+		// One setting for both tiers: a local tombstone outliving the
+		// shared one would answer ErrNotFound for a key that now exists.
+		return c, fmt.Errorf("%w: Local.NegativeTTL %v differs from NegativeTTL %v, which applies to both tiers", ErrInvalidConfig, c.Local.NegativeTTL, c.NegativeTTL)
 	}
 	c.Local.NegativeTTL = c.NegativeTTL
 	return c, nil

@@ -129,13 +129,14 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		mod  func(*Config)
 		want error
 	}{
-		"no address":       {func(c *Config) { c.Redis.InitAddress = nil }, ErrInvalidConfig},
-		"negative TTL":     {func(c *Config) { c.TTL = -1 }, ErrInvalidTTL},
-		"negative lock":    {func(c *Config) { c.LockTTL = -1 }, ErrInvalidTTL},
-		"tiny lock":        {func(c *Config) { c.LockTTL = time.Millisecond }, ErrInvalidConfig},
-		"negative breaker": {func(c *Config) { c.Breaker.Failures = -1 }, ErrInvalidConfig},
-		"no capacity":      {func(c *Config) { c.Local.Capacity = 0 }, ringcache.ErrInvalidCapacity},
-		"nobody listening": {func(c *Config) { c.Redis.InitAddress = []string{"127.0.0.1:1"} }, ErrUnavailable},
+		"no address":        {func(c *Config) { c.Redis.InitAddress = nil }, ErrInvalidConfig},
+		"negative TTL":      {func(c *Config) { c.TTL = -1 }, ErrInvalidTTL},
+		"negative lock":     {func(c *Config) { c.LockTTL = -1 }, ErrInvalidTTL},
+		"tiny lock":         {func(c *Config) { c.LockTTL = time.Millisecond }, ErrInvalidConfig},
+		"negative breaker":  {func(c *Config) { c.Breaker.Failures = -1 }, ErrInvalidConfig},
+		"two negative TTLs": {func(c *Config) { c.NegativeTTL, c.Local.NegativeTTL = time.Second, time.Minute }, ErrInvalidConfig},
+		"no capacity":       {func(c *Config) { c.Local.Capacity = 0 }, ringcache.ErrInvalidCapacity},
+		"nobody listening":  {func(c *Config) { c.Redis.InitAddress = []string{"127.0.0.1:1"} }, ErrUnavailable},
 	} {
 		cfg := testConfig(b)
 		c.mod(&cfg)
