@@ -122,6 +122,16 @@ func (g *Group[K, V]) run(key K, c *call[V], ctx context.Context, fn func(contex
 	returned = true
 }
 
+// Forget makes the next Do of key start a new call instead of joining
+// the one in flight, if any; that call goes on, and the callers already
+// waiting for it get its result. Use it when the result of a call under
+// way is known to be stale (x/sync's singleflight has the same method).
+func (g *Group[K, V]) Forget(key K) {
+	g.mu.Lock()
+	delete(g.calls, key)
+	g.mu.Unlock()
+}
+
 // InFlight reports whether a call for key is running.
 func (g *Group[K, V]) InFlight(key K) bool {
 	g.mu.Lock()

@@ -217,3 +217,40 @@ func TestJoiningAnInFlightCallDoesNotAllocate(t *testing.T) {
 	require.Zero(t, testing.AllocsPerRun(100, func() { _, _, _ = g.Do(ctx, "k", fn) }))
 	close(release)
 }
+
+// After Forget, a Do starts a call of its own while the forgotten one
+// runs on for its callers; later callers join the new call.
+func TestForgetStartsANewCall(t *testing.T) {
+	var g Group[string, string]
+	var first, second atomic.Int32
+	releaseFirst, releaseSecond := make(chan struct{}), make(chan struct{})
+	firstDone := make(chan string)
+	go func() {
+		v, _, err := g.Do(context.Background(), "k", blocking(&first, releaseFirst, "old"))
+		require.NoError(t, err)
+		firstDone <- v
+	}()
+	waitWaiters(t, &g, "k", 1)
+	g.Forget("k")
+	require.False(t, g.InFlight("k"))
+
+	secondDone := make(chan string, 2)
+	for range 2 {
+		go func() {
+			v, _, err := g.Do(context.Background(), "k", blocking(&second, releaseSecond, "new"))
+			require.NoError(t, err)
+			secondDone <- v
+		}()
+	}
+	waitWaiters(t, &g, "k", 2)
+	close(releaseSecond)
+	require.Equal(t, "new", <-secondDone)
+	require.Equal(t, "new", <-secondDone)
+	require.Equal(t, int32(1), second.Load(), "the callers after Forget share one new call")
+
+	close(releaseFirst)
+	require.Equal(t, "old", <-firstDone, "the forgotten call's caller gets its result")
+	require.Equal(t, int32(1), first.Load())
+	require.False(t, g.InFlight("k"))
+	g.Forget("never called") // a key without a call: nothing happens
+}
