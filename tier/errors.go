@@ -15,8 +15,9 @@ var (
 	// ErrClosed is returned by every method after Close, and by a second
 	// Close: it is ringcache.ErrClosed.
 	ErrClosed = ringcache.ErrClosed
-	// ErrKeyTooLarge is returned for keys longer than ringcache.MaxKeyLen:
-	// it is ringcache.ErrKeyTooLarge.
+	// ErrKeyTooLarge is returned for keys longer than the local tier's
+	// MaxKeySize (at most ringcache.MaxKeyLen): it is
+	// ringcache.ErrKeyTooLarge.
 	ErrKeyTooLarge = ringcache.ErrKeyTooLarge
 	// ErrInvalidTTL is returned for negative TTLs: it is
 	// ringcache.ErrInvalidTTL.

@@ -179,7 +179,7 @@ func (t *Tier) writable(key []byte) error {
 	switch {
 	case t.closed.Load():
 		return ErrClosed
-	case len(key) > ringcache.MaxKeyLen:
+	case len(key) > t.local.MaxKeySize():
 		return ErrKeyTooLarge
 	}
 	return nil
