@@ -24,8 +24,10 @@ import (
 // This is sound only for memory outside the Go heap (the race detector
 // does not watch it, and the Go memory model says nothing of racing
 // plain reads there) that stays mapped while a reader may be inside: the
-// root package uses Get only over a region it unmaps once the Cache is
-// unreachable; its Close merely drops the region's pages, after which
+// root package unmaps its region only once its array of shards is
+// unreachable, and every method here mentions its receiver after its
+// last touch of the memory (Get's last sequence load), so no call is
+// inside then; its Close merely drops the region's pages, after which
 // they read as zeros.
 
 // seen is what Get reads (the sequence, where the index lies, the
