@@ -187,3 +187,45 @@ func TestALoaderErrorReleasesTheLock(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, encodeVersion(key, 0), got)
 }
+
+// Another program reading the tier's keys with its own Redis client sees
+// the placeholders; ValueOf tells them from values.
+func TestPlaceholdersReadAsMissesForOtherClients(t *testing.T) {
+	b := standaloneBackend(t)
+	ctx := context.Background()
+	tr := newTier(t, testConfig(b))
+	keys := newKeys("other-client", 2)
+	src := newSource()
+	src.missing[string(keys[0])] = true
+	_, err := tr.GetOrLoad(ctx, nil, keys[0], src.load)
+	require.ErrorIs(t, err, ErrNotFound)
+	raw, ok := redisGet(t, b, keys[0])
+	require.True(t, ok)
+	_, isValue := ValueOf([]byte(raw))
+	require.False(t, isValue, "the absent placeholder %q is a miss", raw)
+
+	loading := make(chan struct{})
+	release := make(chan struct{})
+	src.gate = func(context.Context) error {
+		close(loading)
+		<-release
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := tr.GetOrLoad(ctx, nil, keys[1], src.load)
+		done <- err
+	}()
+	<-loading
+	raw, ok = redisGet(t, b, keys[1])
+	require.True(t, ok)
+	_, isValue = ValueOf([]byte(raw))
+	require.False(t, isValue, "the lock %q is a miss", raw)
+	close(release)
+	require.NoError(t, <-done)
+	raw, ok = redisGet(t, b, keys[1])
+	require.True(t, ok)
+	v, isValue := ValueOf([]byte(raw))
+	require.True(t, isValue)
+	require.Equal(t, string(encodeVersion(keys[1], 0)), string(v))
+}

@@ -28,6 +28,18 @@ const (
 
 func isReserved(v []byte) bool { return bytes.HasPrefix(v, []byte(ReservedPrefix)) }
 
+// ValueOf is for other programs that read the keys a Tier writes in Redis
+// with a client of their own: it returns raw, what GET returned, when it
+// is a value, and false when it is one of the tier's placeholders (an
+// instance is loading the key, or the loader reported it missing), which
+// such a reader should treat as a miss.
+func ValueOf(raw []byte) ([]byte, bool) {
+	if isReserved(raw) {
+		return nil, false
+	}
+	return raw, true
+}
+
 // The lock's scripts: each checks the owner token and acts in one step,
 // so a write of the key by anyone (Set, Invalidate, another client's SET
 // or DEL) that replaced the lock makes them do nothing.
