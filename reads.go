@@ -1,9 +1,8 @@
 package ringcache
 
 import (
-	"unsafe"
-
 	"time"
+	"unsafe"
 
 	"github.com/ringcache/ringcache/shard"
 	"github.com/ringcache/ringcache/ttl"
