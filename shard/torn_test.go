@@ -149,8 +149,8 @@ func TestHeadersChangeOnlyInsideWriteSections(t *testing.T) {
 	}()
 	seen := 0
 	deadline := time.Now().Add(2 * time.Minute)
-	for writes.Load() < 200_000 {
-		if seen%1024 == 0 {
+	for i := 0; writes.Load() < 200_000; i++ {
+		if i%1024 == 0 {
 			require.True(t, time.Now().Before(deadline), "the writer made only %d writes", writes.Load())
 		}
 		q := s.seq.Load()
