@@ -14,34 +14,41 @@ import (
 // it is open it refuses them at once so that a Redis that is down or
 // overloaded is not hammered by every request.
 type breaker struct {
-	cb         *gobreaker.TwoStepCircuitBreaker[struct{}]
+	cfg        Breaker
+	cb         atomic.Pointer[gobreaker.TwoStepCircuitBreaker[struct{}]]
 	opens      atomic.Uint64
 	rejections atomic.Uint64
 	failures   atomic.Uint64
 }
 
 func newBreaker(cfg Breaker) *breaker {
-	b := &breaker{}
-	failures := uint32(cfg.Failures)
-	b.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+	b := &breaker{cfg: cfg}
+	b.reset()
+	return b
+}
+
+// reset closes the breaker: the heartbeat heard every node answer, which
+// says more of Redis than a probe after the breaker's backoff would.
+func (b *breaker) reset() {
+	failures := uint32(b.cfg.Failures)
+	b.cb.Store(gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        "redis",
 		MaxRequests: 1,
-		Timeout:     cfg.Backoff,
+		Timeout:     b.cfg.Backoff,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= failures },
 		OnStateChange: func(_ string, _, to gobreaker.State) {
 			if to == gobreaker.StateOpen {
 				b.opens.Add(1)
 			}
 		},
-	})
-	return b
+	}))
 }
 
 // allow asks to call Redis. When the breaker refuses, it returns an error
 // wrapping ErrUnavailable; otherwise done must be called with the call's
 // outcome and the caller's own context (not one with the tier's timeout).
 func (b *breaker) allow() (done func(ctx context.Context, err error), err error) {
-	report, err := b.cb.Allow()
+	report, err := b.cb.Load().Allow()
 	if err != nil {
 		b.rejections.Add(1)
 		return nil, fmt.Errorf("%w: circuit breaker: %v", ErrUnavailable, err)

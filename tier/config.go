@@ -14,6 +14,7 @@ const (
 	DefaultLockTTL         = 5 * time.Second
 	DefaultRedisTimeout    = time.Second
 	DefaultUntrackedTTL    = time.Second
+	DefaultLease           = 500 * time.Millisecond
 	DefaultBreakerFailures = 5
 	DefaultBreakerBackoff  = time.Second
 )
@@ -65,15 +66,30 @@ type Config struct {
 	// staleness. Zero means DefaultUntrackedTTL.
 	UntrackedTTL time.Duration
 
+	// Lease bounds how long a silent Redis goes unnoticed. A heartbeat
+	// pings every node each Lease/4 on the connection that carries its
+	// notices, and local copies of tracked reads are served only within
+	// Lease of the send of a round every node answered: a paused or
+	// partitioned Redis stops them within Lease. The tier is then down
+	// (reads call the loader, writes are queued, nothing waits on Redis)
+	// until every node answers again. A shorter lease bounds staleness
+	// more tightly and costs more pings, and lapses on a Redis (or a
+	// process) slower to answer than Lease. Zero means DefaultLease; it
+	// must be at least 4ms.
+	Lease time.Duration
+
 	// Breaker configures the circuit breaker in front of Redis.
 	Breaker Breaker
 }
 
 // Breaker configures the circuit breaker: after Failures consecutive
 // failed Redis calls it opens, and the tier stops calling Redis (loads go
-// to the loader, writes return ErrUnavailable); after Backoff one probe
-// call goes through: success closes it, failure opens it for another
-// Backoff. (The breaker is github.com/sony/gobreaker.)
+// to the loader, writes are queued); after Backoff one probe call goes
+// through: success closes it, failure opens it for another Backoff. A
+// heartbeat round that every node answers after the lease lapsed closes
+// it too. It guards against a Redis that answers pings but fails
+// commands; a silent one is the lease's. (The breaker is
+// github.com/sony/gobreaker.)
 type Breaker struct {
 	// Failures is the number of consecutive failures that opens the
 	// breaker. Zero means DefaultBreakerFailures.
@@ -100,6 +116,7 @@ func (cfg *Config) withDefaults() (Config, error) {
 		{"RedisTimeout", &c.RedisTimeout, DefaultRedisTimeout},
 		{"UntrackedTTL", &c.UntrackedTTL, DefaultUntrackedTTL},
 		{"Breaker.Backoff", &c.Breaker.Backoff, DefaultBreakerBackoff},
+		{"Lease", &c.Lease, DefaultLease},
 	}
 	for _, d := range durations {
 		switch {
@@ -108,6 +125,9 @@ func (cfg *Config) withDefaults() (Config, error) {
 		case *d.d == 0:
 			*d.d = d.def
 		}
+	}
+	if c.Lease < 4*time.Millisecond {
+		return c, fmt.Errorf("%w: Lease %v is under 4ms", ErrInvalidConfig, c.Lease)
 	}
 	if c.LockTTL < 3*time.Millisecond {
 		return c, fmt.Errorf("%w: LockTTL %v is under 3ms", ErrInvalidConfig, c.LockTTL)

@@ -32,10 +32,18 @@ var (
 	// value, when the value begins with ReservedPrefix, which marks the
 	// tier's own placeholders in Redis.
 	ErrReservedValue = errors.New("tier: value begins with the reserved prefix")
-	// ErrUnavailable wraps the failure when Redis could not be reached or
-	// the circuit breaker is open: a Set or Invalidate that returns it may
-	// not have reached Redis, so other instances may not have seen it.
+	// ErrUnavailable wraps the failure when Redis could not be reached,
+	// the lease lapsed or the circuit breaker is open. A Set that returns
+	// it may not have stored its value; its key is queued for deletion in
+	// Redis all the same (see Set).
 	ErrUnavailable = errors.New("tier: redis unavailable")
+	// ErrAuth is returned by New when Redis refuses the credentials in
+	// Config.Redis (WRONGPASS, NOAUTH, NOPERM): unlike an unreachable
+	// Redis, waiting does not help.
+	ErrAuth = errors.New("tier: redis refused the credentials")
+	// ErrNotCached is returned by Get when neither tier holds a value for
+	// the key.
+	ErrNotCached = errors.New("tier: not cached")
 	// ErrNoKeys is returned by Invalidate called without keys.
 	ErrNoKeys = errors.New("tier: no keys")
 )

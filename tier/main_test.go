@@ -165,6 +165,13 @@ func newSource() *source {
 	return &source{versions: map[string]int{}, missing: map[string]bool{}}
 }
 
+// version is key's current version.
+func (s *source) version(key []byte) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.versions[string(key)]
+}
+
 // bump writes a new version of key and returns it.
 func (s *source) bump(key []byte) int {
 	s.mu.Lock()

@@ -77,6 +77,9 @@ func (t *Tier) fetch(ctx context.Context, key []byte, load ringcache.LoadFunc) (
 		if t.closed.Load() {
 			return nil, 0, ErrClosed
 		}
+		if !t.delivered(ctx, k) {
+			return t.direct(ctx, key, load)
+		}
 		ch := t.waits.register(k)
 		r, err := t.read(ctx, k)
 		if err == nil && r.kind == foundLock {
@@ -117,6 +120,35 @@ func (t *Tier) fetch(ctx context.Context, key []byte, load ringcache.LoadFunc) (
 	}
 }
 
+// peek is Get's loader: Redis's value, never the loader's.
+func peek(ctx context.Context, key []byte, t *Tier) ([]byte, time.Duration, error) {
+	k := string(key)
+	if !t.delivered(ctx, k) {
+		return nil, 0, errDown
+	}
+	r, err := t.read(ctx, k)
+	switch {
+	case err != nil:
+		return nil, 0, err
+	case r.kind == foundValue:
+		t.stats.redisHits.Add(1)
+		return r.value, t.localTTL(r.pxat), nil
+	case r.kind == foundAbsent:
+		t.stats.redisHits.Add(1)
+		return nil, 0, ErrNotFound
+	}
+	t.stats.redisMisses.Add(1)
+	return nil, 0, ErrNotCached
+}
+
+// delivered reports whether key has no write queued, delivering the
+// queued one first: nothing is read from Redis for a key whose write
+// has not reached it.
+func (t *Tier) delivered(ctx context.Context, key string) bool {
+	q, ok := t.pending.has(key)
+	return !ok || t.deliverOne(ctx, q)
+}
+
 type found uint8
 
 const (
@@ -137,12 +169,12 @@ type reading struct {
 // read GETs key with client-side tracking: from here on, a change of the
 // key in Redis sends this instance a notice.
 func (t *Tier) read(ctx context.Context, key string) (reading, error) {
-	done, err := t.breaker.allow()
+	c, done, err := t.call()
 	if err != nil {
 		return reading{}, err
 	}
 	rctx, cancel := context.WithTimeout(ctx, t.cfg.RedisTimeout)
-	res := t.redis.DoCache(rctx, t.redis.B().Get().Key(key).Cache(), t.cfg.LocalTTL)
+	res := c.DoCache(rctx, c.B().Get().Key(key).Cache(), t.cfg.LocalTTL)
 	cancel()
 	v, err := res.AsBytes()
 	done(ctx, err)
@@ -164,9 +196,12 @@ func (t *Tier) read(ctx context.Context, key string) (reading, error) {
 }
 
 // localTTL is the life of a local copy of a key that expires in Redis at
-// pxat: LocalTTL at most.
+// pxat: LocalTTL at most, UntrackedTTL while the tier is down.
 func (t *Tier) localTTL(pxat int64) time.Duration {
 	d := t.cfg.LocalTTL
+	if !t.up.Load() {
+		d = t.cfg.UntrackedTTL // no lease vouches for the notices
+	}
 	if pxat > 0 {
 		if left := time.Until(time.UnixMilli(pxat)); left < d {
 			d = max(left, time.Millisecond)
@@ -194,12 +229,12 @@ func (t *Tier) lock(ctx context.Context, key string) (string, error) {
 	binary.LittleEndian.PutUint64(raw[:8], rand.Uint64())
 	binary.LittleEndian.PutUint64(raw[8:], rand.Uint64())
 	token := lockPrefix + hex.EncodeToString(raw[:])
-	done, err := t.breaker.allow()
+	c, done, err := t.call()
 	if err != nil {
 		return "", err
 	}
 	rctx, cancel := context.WithTimeout(ctx, t.cfg.RedisTimeout)
-	err = t.redis.Do(rctx, t.redis.B().Set().Key(key).Value(token).Nx().Px(t.cfg.LockTTL).Build()).Error()
+	err = c.Do(rctx, c.B().Set().Key(key).Value(token).Nx().Px(t.cfg.LockTTL).Build()).Error()
 	cancel()
 	done(ctx, err)
 	switch {
@@ -288,11 +323,11 @@ func (t *Tier) loadRenewing(ctx context.Context, key []byte, token string, load 
 
 // store replaces the lock with v for d (0: no expiry).
 func (t *Tier) store(ctx context.Context, key, token string, v []byte, d time.Duration) (bool, error) {
-	done, err := t.breaker.allow()
+	c, done, err := t.call()
 	if err != nil {
 		return false, err
 	}
-	n, err := storeScript.Exec(ctx, t.redis, []string{key}, []string{token, string(v), strconv.FormatInt(d.Milliseconds(), 10)}).AsInt64()
+	n, err := storeScript.Exec(ctx, c, []string{key}, []string{token, string(v), strconv.FormatInt(d.Milliseconds(), 10)}).AsInt64()
 	done(ctx, err)
 	return n == 1, err
 }
@@ -300,8 +335,8 @@ func (t *Tier) store(ctx context.Context, key, token string, v []byte, d time.Du
 // release deletes the lock after a failed load, waking the waiters so
 // that one of them loads.
 func (t *Tier) release(ctx context.Context, key, token string) {
-	if done, err := t.breaker.allow(); err == nil {
-		err = releaseScript.Exec(ctx, t.redis, []string{key}, []string{token}).Error()
+	if c, done, err := t.call(); err == nil {
+		err = releaseScript.Exec(ctx, c, []string{key}, []string{token}).Error()
 		done(ctx, err)
 	}
 	t.waits.wake(key)
@@ -322,8 +357,8 @@ func (t *Tier) renew(key, token string) (stop func()) {
 				return
 			case <-tick.C:
 				ctx, cancel := context.WithTimeout(context.Background(), t.cfg.RedisTimeout)
-				if done, err := t.breaker.allow(); err == nil {
-					err = renewScript.Exec(ctx, t.redis, []string{key}, []string{token, ms}).Error()
+				if c, done, err := t.call(); err == nil {
+					err = renewScript.Exec(ctx, c, []string{key}, []string{token, ms}).Error()
 					done(ctx, err)
 				}
 				cancel()

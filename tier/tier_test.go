@@ -136,7 +136,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		"negative breaker":  {func(c *Config) { c.Breaker.Failures = -1 }, ErrInvalidConfig},
 		"two negative TTLs": {func(c *Config) { c.NegativeTTL, c.Local.NegativeTTL = time.Second, time.Minute }, ErrInvalidConfig},
 		"no capacity":       {func(c *Config) { c.Local.Capacity = 0 }, ringcache.ErrInvalidCapacity},
-		"nobody listening":  {func(c *Config) { c.Redis.InitAddress = []string{"127.0.0.1:1"} }, ErrUnavailable},
+		"tiny lease":        {func(c *Config) { c.Lease = time.Millisecond }, ErrInvalidConfig},
+		"negative lease":    {func(c *Config) { c.Lease = -1 }, ErrInvalidTTL},
 	} {
 		cfg := testConfig(b)
 		c.mod(&cfg)

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,8 +72,9 @@ func Start(tb testing.TB) *Server {
 }
 
 // NewServer starts a standalone server on a free loopback port with no
-// persistence, its files in dir. The caller stops it.
-func NewServer(dir string) (*Server, error) { return start(dir) }
+// persistence, its files in dir; extra are more redis-server arguments
+// (such as "--requirepass", "secret"). The caller stops it.
+func NewServer(dir string, extra ...string) (*Server, error) { return start(dir, extra...) }
 
 // Cluster is a Redis Cluster of masters without replicas.
 type Cluster struct {
@@ -163,8 +165,10 @@ func (s *Server) run() error {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if pong, err := command(s.Addr, "PING"); err == nil && pong == "PONG" {
-			return nil
+		pong, err := command(s.Addr, "PING")
+		var refused *rueidis.RedisError
+		if err == nil && pong == "PONG" || errors.As(err, &refused) {
+			return nil // an error reply (NOAUTH with requirepass) is an answer too
 		}
 		if time.Now().After(deadline) {
 			s.Stop()
@@ -182,6 +186,22 @@ func (s *Server) Kill() {
 		_ = s.cmd.Wait()
 		s.cmd = nil
 	}
+}
+
+// Pause stops the server with SIGSTOP, as a long GC-like stall or a
+// partition would look to its clients: connections stay open, commands
+// are accepted by the kernel and go unanswered until Resume.
+func (s *Server) Pause() error { return s.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused server with SIGCONT: it answers what was sent
+// while it was stopped, in order.
+func (s *Server) Resume() error { return s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig os.Signal) error {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return errors.New("redistest: signal to a server that is not running")
+	}
+	return s.cmd.Process.Signal(sig)
 }
 
 // Restart starts a killed server again on the same address, empty.
