@@ -36,8 +36,8 @@ require (
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/redis/rueidis v1.0.79
 	github.com/redis/rueidis/rueidisaside v1.0.78
-	github.com/ringcache/ringcache v0.0.0
-	github.com/ringcache/ringcache/tier v0.0.0
+	github.com/ringcache/ringcache v0.1.0
+	github.com/ringcache/ringcache/tier v0.1.0
 	github.com/stretchr/testify v1.12.1
 	gonum.org/v1/plot v0.17.0
 )

@@ -4,7 +4,7 @@ go 1.25.0
 
 require (
 	github.com/redis/rueidis v1.0.79
-	github.com/ringcache/ringcache v0.0.0-00010101000000-000000000000
+	github.com/ringcache/ringcache v0.1.0
 	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/stretchr/testify v1.12.1
 )
