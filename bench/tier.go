@@ -27,6 +27,7 @@ type tierResults struct {
 	Notices  *tierNoticeRow    `json:",omitempty"`
 	Stampede []tierStampedeRow `json:",omitempty"`
 	GC       []tierGCRow       `json:",omitempty"`
+	Paused   []tierPauseRow    `json:",omitempty"`
 }
 
 type tierReadRow struct {
@@ -86,6 +87,7 @@ func runTier(cfg config, progress func(string)) tierResults {
 		res.Stampede = append(res.Stampede, tierStampede(cfg, c, server.Addr))
 	}
 	res.GC = runTierGC(cfg, server.Addr, progress)
+	res.Paused = runTierPause(cfg, progress)
 	return res
 }
 

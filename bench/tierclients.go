@@ -15,9 +15,11 @@ import (
 
 // A tierClient is one instance of a service reading through a cache layer
 // in front of Redis and a database. read returns the key's value, loading
-// it with load when neither tier holds it.
+// it with load when neither tier holds it; invalidate is the layer's
+// delete on write, called after the database changed.
 type tierClient interface {
 	read(ctx context.Context, dst, key []byte, load ringcache.LoadFunc) ([]byte, error)
+	invalidate(ctx context.Context, key []byte) error
 	close()
 }
 
@@ -54,6 +56,10 @@ func (c tierInstance) read(ctx context.Context, dst, key []byte, load ringcache.
 	return c.t.GetOrLoad(ctx, dst, key, load)
 }
 
+func (c tierInstance) invalidate(ctx context.Context, key []byte) error {
+	return c.t.Invalidate(ctx, key)
+}
+
 func (c tierInstance) close() { _ = c.t.Close() }
 
 type asideInstance struct{ c rueidisaside.CacheAsideClient }
@@ -71,6 +77,10 @@ func (c asideInstance) read(ctx context.Context, dst, key []byte, load ringcache
 		return string(v), err
 	})
 	return append(dst, v...), err
+}
+
+func (c asideInstance) invalidate(ctx context.Context, key []byte) error {
+	return c.c.Del(ctx, string(key))
 }
 
 func (c asideInstance) close() { c.c.Close() }
@@ -92,6 +102,10 @@ func (c goRedisInstance) read(ctx context.Context, dst, key []byte, load ringcac
 		}
 	}
 	return append(dst, v...), err
+}
+
+func (c goRedisInstance) invalidate(ctx context.Context, key []byte) error {
+	return c.c.Del(ctx, string(key)).Err()
 }
 
 func (c goRedisInstance) close() { _ = c.c.Close() }

@@ -48,6 +48,21 @@ func (t *tierResults) markdown(b *strings.Builder) {
 		}
 		b.WriteString("\n")
 	}
+	if len(t.Paused) > 0 {
+		b.WriteString("### Redis paused during updates\n\n")
+		fmt.Fprintf(b, "Three instances read %d versioned rows (%d goroutines each, reads bounded at %v); instance 1 updates %d rows a second in the database and then invalidates them through the layer. redis-server is stopped with SIGSTOP for a while and continued. A stale read is one that began more than %v after the database held a newer version (a notice takes well under a millisecond here); its lag is how long after. Each update is a request of its own, so one whose invalidation waits on the silent Redis does not hold up the next.\n\n",
+			pauseRows, pauseReaders, pauseReadTimeout, pauseWritesPerS, pauseStaleAfter)
+		b.WriteString("| layer | reads | read errors | writes | write errors | stale reads before the resume | stale after it | max lag | rows still stale at the end |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, r := range t.Paused {
+			if r.Note != "" {
+				fmt.Fprintf(b, "| %s | %s | | | | | | | |\n", r.Layer, r.Note)
+				continue
+			}
+			fmt.Fprintf(b, "| %s | %d | %d | %d | %d | %d | %d | %v | %d |\n", r.Layer, r.Reads, r.ReadErrors, r.Writes, r.WriteErrors,
+				r.StaleBefore, r.StaleAfter, r.MaxLag.Round(time.Millisecond), r.StaleAtEnd)
+		}
+		b.WriteString("\n")
+	}
 	if len(t.GC) > 0 {
 		b.WriteString("### Local copies and the garbage collector\n\n![tier gc](tier-gc.png)\n\n")
 		b.WriteString("One client in a fresh process reads every key once so that it holds a local copy, then forces a GC (median of five).\n\n")

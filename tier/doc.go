@@ -22,11 +22,15 @@
 //     a lock whose holder died expires after Config.LockTTL;
 //   - ErrNotFound from the loader is remembered in Redis for every
 //     instance (Config.NegativeTTL);
-//   - when a connection that carried tracked reads breaks, the local tier
-//     is cleared: notices may have been lost;
-//   - when Redis fails, reads go to the loader (values kept locally only
-//     for Config.UntrackedTTL) and a circuit breaker spares Redis until
-//     it answers again.
+//   - local copies are served only within Config.Lease of a heartbeat
+//     every node answered: a Redis that goes silent without closing its
+//     connections stops them within the lease, and the local tier is
+//     cleared;
+//   - while Redis is down or silent, reads go to the loader (values kept
+//     locally for Config.UntrackedTTL only) without waiting on it, and
+//     writes are queued: each is delivered when Redis answers, before the
+//     key is read there again (Invalidate returns nil for a queued key);
+//   - New works while Redis is down and connects when it can.
 //
 // The design, and how it compares with rueidisaside, is in docs/tier.md.
 package tier

@@ -54,11 +54,37 @@ func (t *Tier) leased() bool {
 	return false
 }
 
+// epoch bounds the Redis calls made while the tier is up (and those made
+// since, while it is down): a lapse cancels them, so that a call that
+// met a silent Redis waits for the lease at most, not RedisTimeout.
+type epoch struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+// newEpoch begins an epoch and cancels the calls of the last.
+func (t *Tier) newEpoch() {
+	ctx, cancel := context.WithCancel(context.Background())
+	if old := t.epoch.Swap(&epoch{ctx, cancel}); old != nil {
+		old.cancel()
+	}
+}
+
+// bounded is the context of a Redis call: ctx's, for RedisTimeout at most,
+// and until the epoch ends.
+func (t *Tier) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	rctx, cancel := context.WithTimeout(ctx, t.cfg.RedisTimeout)
+	stop := context.AfterFunc(t.epoch.Load().ctx, cancel)
+	return rctx, func() { stop(); cancel() }
+}
+
 // lapse marks the tier down and clears the local tier, once per outage.
-// Until a heartbeat hears some node again, nothing is asked of Redis.
+// Until a heartbeat hears some node again, nothing is asked of Redis, and
+// the calls waiting on it give up.
 func (t *Tier) lapse() {
 	if t.up.CompareAndSwap(true, false) {
 		t.partial.Store(false)
+		t.newEpoch()
 		t.reset()
 		t.stats.lapses.Add(1) // counted once done: a reader who sees it is safe
 	}

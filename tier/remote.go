@@ -173,7 +173,7 @@ func (t *Tier) read(ctx context.Context, key string) (reading, error) {
 	if err != nil {
 		return reading{}, err
 	}
-	rctx, cancel := context.WithTimeout(ctx, t.cfg.RedisTimeout)
+	rctx, cancel := t.bounded(ctx)
 	res := c.DoCache(rctx, c.B().Get().Key(key).Cache(), t.cfg.LocalTTL)
 	cancel()
 	v, err := res.AsBytes()
@@ -233,7 +233,7 @@ func (t *Tier) lock(ctx context.Context, key string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	rctx, cancel := context.WithTimeout(ctx, t.cfg.RedisTimeout)
+	rctx, cancel := t.bounded(ctx)
 	err = c.Do(rctx, c.B().Set().Key(key).Value(token).Nx().Px(t.cfg.LockTTL).Build()).Error()
 	cancel()
 	done(ctx, err)

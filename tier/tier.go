@@ -32,6 +32,7 @@ type Tier struct {
 	leaseEnd atomic.Int64
 	up       atomic.Bool
 	partial  atomic.Bool // down, but some nodes answer
+	epoch    atomic.Pointer[epoch]
 	quit     chan struct{}
 	stopped  chan struct{}
 }
@@ -72,6 +73,7 @@ func New(cfg Config) (*Tier, error) {
 	opt.DisableAutoPipelining = false
 	opt.NewCacheStoreFn = func(rueidis.CacheStoreOption) rueidis.CacheStore { return &notices{t: t} }
 	t.opt = opt
+	t.newEpoch()
 	switch err := t.connect(); {
 	case err == nil:
 		t.leaseEnd.Store(t.clock.Now() + c.Lease.Milliseconds())
@@ -227,7 +229,7 @@ func (t *Tier) Invalidate(ctx context.Context, keys ...[]byte) error {
 	}
 	// A caller who gives up does not take the write back: it is sent,
 	// or queued, all the same.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.cfg.RedisTimeout)
+	rctx, cancel := t.bounded(context.WithoutCancel(ctx))
 	defer cancel()
 	var answered error
 	c, done, err := t.call()
@@ -273,6 +275,7 @@ func (t *Tier) Close() error {
 	}
 	close(t.quit)
 	<-t.stopped
+	defer t.epoch.Load().cancel()
 	var err error
 	if c, cerr := t.client(); cerr == nil {
 		if n := t.pending.len(); n > 0 && !t.deliver(c, t.pending.keys()) {
@@ -341,7 +344,7 @@ func (t *Tier) do(ctx context.Context, build func(rueidis.Builder) rueidis.Compl
 	if err != nil {
 		return err
 	}
-	rctx, cancel := context.WithTimeout(ctx, t.cfg.RedisTimeout)
+	rctx, cancel := t.bounded(ctx)
 	err = c.Do(rctx, build(c.B())).Error()
 	cancel()
 	done(ctx, err)
@@ -364,7 +367,7 @@ func (t *Tier) deliverOne(ctx context.Context, q queued) bool {
 	if err != nil {
 		return false
 	}
-	rctx, cancel := context.WithTimeout(ctx, t.cfg.RedisTimeout)
+	rctx, cancel := t.bounded(ctx)
 	err = c.Do(rctx, c.B().Del().Key(q.key).Build()).Error()
 	cancel()
 	done(ctx, err)
