@@ -33,7 +33,8 @@ type Config struct {
 	// Its NegativeTTL must be zero or equal to NegativeTTL below, which
 	// applies to both tiers (ErrInvalidConfig otherwise). Its StaleGrace
 	// lets GetOrLoad serve an expired copy when both Redis and the loader
-	// fail.
+	// fail: a copy loaded since the lease last lapsed, since a lapse
+	// clears the local tier.
 	Local ringcache.Config
 
 	// TTL is the lifetime in Redis of values that Set or a LoadFunc

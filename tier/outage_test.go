@@ -95,6 +95,22 @@ func TestStartsWithoutRedis(t *testing.T) {
 	}
 }
 
+// Close delivers what it can of the queue and says how much it could not.
+func TestCloseReportsUndeliveredWrites(t *testing.T) {
+	server := redistest.Start(t)
+	b := backend{"own", []string{server.Addr}}
+	server.Kill()
+	cfg := testConfig(b)
+	tr, err := New(cfg)
+	require.NoError(t, err)
+	keys := newKeys("close-down", 3)
+	require.NoError(t, tr.Invalidate(context.Background(), keys...))
+	err = tr.Close()
+	require.ErrorIs(t, err, ErrUnavailable)
+	require.ErrorContains(t, err, "3 queued invalidations were not delivered")
+	require.ErrorIs(t, tr.Close(), ErrClosed)
+}
+
 // redisSet writes key in Redis directly, as another program would.
 func redisSet(t *testing.T, b backend, key []byte, value string) {
 	t.Helper()
