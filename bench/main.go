@@ -71,8 +71,8 @@ func run() error {
 	var (
 		workloads  = flag.String("workloads", "throughput,gc,memory,hitratio,stampede,tier", "comma-separated workloads to run")
 		names      = flag.String("contenders", "", "comma-separated contenders (default all): "+allNames())
-		out        = flag.String("out", "../docs/results", "directory for results.md, results.json and charts; empty = stdout only")
-		traces     = flag.String("traces", "../../shared/traces", "directory of ARC/LIRS gzip traces; empty = synthetic streams only")
+		out        = flag.String("out", "out", "directory for results.md, results.json and charts (../docs/results to refresh the published ones); empty = stdout only")
+		traces     = flag.String("traces", "traces", "directory of the ARC/LIRS gzip traces (the module's own, see traces/README.md); empty = synthetic streams only")
 		traceLimit = flag.Int("trace-limit", 0, "replay at most this many requests of each trace (0 = all)")
 		keys       = flag.Int("keys", 1_000_000, "throughput: distinct keys")
 		zipfS      = flag.Float64("zipf", 0.99, "throughput: Zipf skew of the key stream")
