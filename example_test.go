@@ -94,3 +94,24 @@ func ExampleCache_GetOrLoad() {
 	// {"name":"alice"} <nil>
 	// true
 }
+
+func ExampleCache_All() {
+	c, err := ringcache.New(ringcache.Config{Capacity: 1 << 20})
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	for _, name := range []string{"alice", "bob", "carol"} {
+		_ = c.Set([]byte("user:"+name), []byte(name))
+	}
+	// The order is the shards', not the keys'. The body may call the
+	// cache: it runs with no lock held.
+	n := 0
+	for key, value := range c.All() {
+		if string(key) == "user:"+string(value) {
+			n++
+		}
+	}
+	fmt.Println(n, "entries")
+	// Output: 3 entries
+}
