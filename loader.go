@@ -70,6 +70,7 @@ type loading struct {
 type loadStats struct {
 	loads, discarded, loadErrors, shared, negativeHits, guardRejections atomic.Uint64
 	staleServed, refreshes, refreshErrors, compressedSaved              atomic.Uint64
+	times                                                               loadClock
 }
 
 // flightKey names a load: the key, and its write generation when the load
@@ -341,7 +342,9 @@ func (l *loading) refreshDue(f frame, now int64) bool {
 func (c *Cache) load(ctx context.Context, h uint64, gen uint32, key []byte, load LoadFunc) ([]byte, error) {
 	l := &c.loading
 	l.stats.loads.Add(1)
+	began := time.Now()
 	value, d, err := load(ctx, key)
+	l.stats.times.observe(time.Since(began))
 	now := c.clock.Now()
 	switch {
 	case errors.Is(err, ErrNotFound):

@@ -41,6 +41,7 @@ type Stats struct {
 	Refreshes       uint64 // background refreshes run
 	RefreshErrors   uint64 // background refreshes whose load failed
 	BytesSaved      uint64 // bytes compression saved, summed over writes
+	LoadTimes       LoadTimes
 }
 
 // Stats returns the cache's counters. It locks each shard in turn, briefly;
@@ -60,5 +61,6 @@ func (c *Cache) Stats() Stats {
 		NegativeHits: ls.negativeHits.Load(), GuardRejections: ls.guardRejections.Load(),
 		StaleServed: ls.staleServed.Load(), Refreshes: ls.refreshes.Load(),
 		RefreshErrors: ls.refreshErrors.Load(), BytesSaved: ls.compressedSaved.Load(),
+		LoadTimes: ls.times.read(),
 	}
 }
