@@ -44,7 +44,9 @@ func TestCacheCollector(t *testing.T) {
 	c, err := ringcache.New(ringcache.Config{Capacity: 1 << 20, Shards: 4})
 	require.NoError(t, err)
 	defer c.Close()
-	workload(t, func(ctx context.Context, k []byte, l ringcache.LoadFunc) ([]byte, error) { return c.GetOrLoad(ctx, nil, k, l) }, c)
+	workload(t, func(ctx context.Context, k []byte, l ringcache.LoadFunc) ([]byte, error) {
+		return c.GetOrLoad(ctx, nil, k, l)
+	}, c)
 
 	col := ringprom.NewCacheCollector("users", c)
 	problems, err := testutil.CollectAndLint(col)
