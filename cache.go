@@ -28,6 +28,7 @@ type Cache struct {
 	maxChunked int // what the cache stores, in chunks past maxEntry
 	maxKey     int // the longest key stored with any value up to maxChunked
 	capacity   int64
+	onRemove   func(key, value []byte, cause RemovalCause) // Config.OnRemove
 	loading    loading
 
 	closed atomic.Bool
@@ -59,6 +60,10 @@ func New(cfg Config) (*Cache, error) {
 		clock = ttl.System()
 	}
 	l.shard.Clock = clock
+	var c *Cache
+	if cfg.OnRemove != nil {
+		l.shard.OnRemove = func(key, value []byte, framed bool, cause shard.Cause) { c.removed(key, value, framed, cause) }
+	}
 	codecs, err := newCodecs(cfg.Compression)
 	if err != nil {
 		return nil, fmt.Errorf("%w: compression: %w", ErrInvalidConfig, err)
@@ -68,7 +73,8 @@ func New(cfg Config) (*Cache, error) {
 		codecs.close()
 		return nil, fmt.Errorf("%w: %w", ErrInvalidCapacity, err)
 	}
-	c := &Cache{
+	c = &Cache{
+		onRemove:   cfg.OnRemove,
 		shards:     make([]paddedShard, l.shards),
 		shift:      uint(64 - (bits.Len(uint(l.shards)) - 1)), // shards is a power of two
 		hasher:     l.shard.Hasher,

@@ -96,6 +96,19 @@ type Config struct {
 	// compressed when that saves space, transparently to every read.
 	Compression Compression
 
+	// OnRemove, when set, is told of each entry that leaves the cache
+	// and why (see RemovalCause). It runs on the goroutine whose call
+	// removed the entry, after that call released every lock of the
+	// cache, so it may call the cache; the slices are valid during the
+	// call only and must not be modified. An expired entry is reported
+	// when the cache finds it: a read, a write or a Delete of its key,
+	// or reclaiming its bytes for new entries, whichever comes first.
+	// The value is the one a read would have returned (decompressed; a
+	// value in chunks whole, or nil when its chunks are gone); the
+	// loading layer's tombstones are not reported, nor are entries
+	// dropped by Close. With no listener the cache copies nothing.
+	OnRemove func(key, value []byte, cause RemovalCause)
+
 	// NegativeTTL is how long GetOrLoad remembers that a key does not
 	// exist (its loader returned ErrNotFound). Zero turns negative caching
 	// off.

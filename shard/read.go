@@ -18,7 +18,7 @@ import (
 // that follows a miss passes it to Fill.
 func (s *Shard) Read(h uint64, key []byte, now int64, fn func(value []byte, framed bool) bool) (bool, uint32) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if !s.open {
 		return false, 0
 	}
@@ -54,7 +54,7 @@ func (s *Shard) Read(h uint64, key []byte, now int64, fn func(value []byte, fram
 func (s *Shard) Peek(h uint64, key []byte, now int64, fn func(value []byte, framed bool, expiry int64) bool) bool {
 	served := false
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	s.update(h, key, now, func(v []byte, framed bool, expiry int64) (int64, bool) {
 		served = fn(v, framed, expiry)
 		return expiry, false
@@ -98,6 +98,7 @@ func (s *Shard) expire(slot, g, size int) {
 		s.beginWrite()
 		defer s.endWrite()
 	}
+	s.removed(g, Expired)
 	s.kill(slot, g, size)
 	s.stats.Expirations++
 }

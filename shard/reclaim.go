@@ -36,7 +36,7 @@ func (s *Shard) reclaimHead(r int, now int64) {
 	h := s.hasher.Sum(ring.Bytes(off+HeaderSize, hd.keyLen))
 	if ttl.Expired(hd.expiry, now) {
 		s.stats.Expirations++
-		s.drop(probation, s.slotAt(uint32(h), off), size)
+		s.drop(probation, s.slotAt(uint32(h), off), size, Expired)
 		return
 	}
 	s.settle(off, h, size, now)
@@ -48,7 +48,7 @@ func (s *Shard) reclaimHead(r int, now int64) {
 func (s *Shard) evictMainHead(now int64) {
 	if slot, size, _, ok := s.mainVictim(now); ok {
 		s.stats.Evictions++
-		s.drop(mainRing, slot, size)
+		s.drop(mainRing, slot, size, Evicted)
 	}
 }
 
@@ -65,7 +65,7 @@ func (s *Shard) challengeMainHead(now int64, challenger uint64) (refused bool) {
 		return true
 	}
 	s.stats.Evictions++
-	s.drop(mainRing, slot, size)
+	s.drop(mainRing, slot, size, Evicted)
 	return false
 }
 
@@ -88,7 +88,7 @@ func (s *Shard) mainVictim(now int64) (slot, size int, h uint64, ok bool) {
 	switch keep, meta := s.policy.Spare(hd.flags); {
 	case ttl.Expired(hd.expiry, now):
 		s.stats.Expirations++
-		s.drop(mainRing, slot, size)
+		s.drop(mainRing, slot, size, Expired)
 		return 0, 0, 0, false
 	case keep:
 		setMeta(ring.Bytes(off, HeaderSize), meta)
@@ -128,11 +128,16 @@ func (s *Shard) settle(g int, h uint64, size int, now int64) {
 func (s *Shard) reject(g int, h uint64, size int) {
 	s.stats.Rejections++
 	s.stats.Evictions++
-	s.drop(probation, s.slotAt(uint32(h), g), size)
+	s.drop(probation, s.slotAt(uint32(h), g), size, Evicted)
 }
 
-// drop removes the live entry at the head of ring r, whose slot is given.
-func (s *Shard) drop(r, slot, size int) {
+// drop removes the live entry at the head of ring r, whose slot is given,
+// for cause.
+func (s *Shard) drop(r, slot, size int, cause Cause) {
+	if s.opts.OnRemove != nil {
+		off, _ := s.rings[r].Head()
+		s.removed(s.base(r)+off, cause)
+	}
 	s.removeSlot(slot)
 	s.rings[r].Reclaim(size)
 	s.forget(r, size)

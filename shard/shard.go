@@ -53,6 +53,11 @@ type Options struct {
 	// value the caller could not serve from a copy is not copied in vain.
 	// Nil copies every framed value.
 	CopiesFramed func(head byte) bool
+	// OnRemove, when set, is called for each entry the shard removes,
+	// with its key, its value as stored and why, after the lock is
+	// released, on the goroutine whose call removed it (removals.go).
+	// The slices are valid during the call only.
+	OnRemove func(key, value []byte, framed bool, cause Cause)
 }
 
 // Shard is one partition of the cache. Its methods are safe for concurrent
@@ -102,6 +107,9 @@ type Shard struct {
 	// minRing is the least the rings may shrink to as the index grows:
 	// half their first size, so that maxRecord stays at most half of them.
 	minRing int
+	// gone holds copies of what the locked section removed, for
+	// Options.OnRemove; nil when nothing was.
+	gone *[]byte
 }
 
 // genStripes is the number of write generations per shard: enough that
@@ -196,7 +204,7 @@ func (s *Shard) store(h uint64, key, value []byte, now, expiry int64, framed, fi
 	}
 	size := HeaderSize + len(key) + len(value)
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	switch g := s.gen(h); {
 	case !s.open:
 		return false, ErrClosed
@@ -226,11 +234,14 @@ func (s *Shard) store(h uint64, key, value []byte, now, expiry int64, framed, fi
 		hb := s.bytes(g, HeaderSize)
 		valLen, old, oldFlags := readValue(hb)
 		slack := int(hb[offSlack])
+		cause := Replaced
 		if ttl.Expired(old, now) {
 			s.stats.Expirations++
+			cause = Expired
 		} else {
 			s.stats.Overwrites++
 		}
+		s.removed(g, cause)
 		if room := valLen + slack; len(value) <= room && room-len(value) <= maxSlack {
 			writeFields(hb, len(key), len(value), room-len(value), expiry, oldFlags&^flagFramed|flags)
 			copy(s.bytes(g+HeaderSize+len(key), len(value)), value)
@@ -273,7 +284,7 @@ func (s *Shard) store(h uint64, key, value []byte, now, expiry int64, framed, fi
 // not there was an entry: a load in flight must not undo it.
 func (s *Shard) Update(h uint64, key []byte, now int64, fn func(value []byte, framed bool, expiry int64) (int64, bool)) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if !s.open {
 		return false
 	}
@@ -301,7 +312,7 @@ func (s *Shard) update(h uint64, key []byte, now int64, fn func(value []byte, fr
 // value may be a tombstone); only live entries count in Stats.Deletes.
 func (s *Shard) Delete(h uint64, key []byte, now int64, live func(value []byte, framed bool) bool) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if !s.open {
 		return false
 	}
@@ -314,12 +325,14 @@ func (s *Shard) Delete(h uint64, key []byte, now int64, live func(value []byte, 
 	}
 	hd := readHeader(s.bytes(g, HeaderSize))
 	if ttl.Expired(hd.expiry, now) {
+		s.removed(g, Expired)
 		s.kill(slot, g, hd.size())
 		s.stats.Expirations++
 		return false
 	}
 	start := g + HeaderSize + hd.keyLen
 	wasLive := live == nil || live(s.bytes(start, hd.valLen), hd.flags&flagFramed != 0)
+	s.removed(g, Deleted)
 	s.kill(slot, g, hd.size())
 	if wasLive {
 		s.stats.Deletes++
@@ -330,7 +343,7 @@ func (s *Shard) Delete(h uint64, key []byte, now int64, live func(value []byte, 
 // Clear drops every entry and the policy's history. Counters are kept.
 func (s *Shard) Clear() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if !s.open {
 		return
 	}
@@ -338,6 +351,13 @@ func (s *Shard) Clear() {
 	defer s.endWrite()
 	for i := range s.gens {
 		s.gens[i]++
+	}
+	if s.opts.OnRemove != nil {
+		for _, v := range s.slots {
+			if v != 0 {
+				s.removed(slotOffset(v), Cleared)
+			}
+		}
 	}
 	s.rings[probation].Reset()
 	s.rings[mainRing].Reset()

@@ -1,0 +1,72 @@
+package ringcache
+
+import "github.com/ringcache/ringcache/shard"
+
+// RemovalCause says why an entry left the cache, for Config.OnRemove.
+type RemovalCause uint8
+
+// The causes of a removal.
+const (
+	// Evicted: dropped to make room, or refused by the admission policy.
+	Evicted = RemovalCause(shard.Evicted)
+	// Expired: its TTL had passed when the cache found it.
+	Expired = RemovalCause(shard.Expired)
+	// Deleted: removed by Delete.
+	Deleted = RemovalCause(shard.Deleted)
+	// Replaced: overwritten by a write of its key.
+	Replaced = RemovalCause(shard.Replaced)
+	// Cleared: dropped by Clear.
+	Cleared = RemovalCause(shard.Cleared)
+)
+
+// String returns the cause's name: "evicted", "expired", and so on.
+func (c RemovalCause) String() string {
+	switch c {
+	case Evicted:
+		return "evicted"
+	case Expired:
+		return "expired"
+	case Deleted:
+		return "deleted"
+	case Replaced:
+		return "replaced"
+	case Cleared:
+		return "cleared"
+	}
+	return "unknown"
+}
+
+// removed is the shards' Options.OnRemove: it shows the listener what a
+// read would have returned of the entry, and nothing of the cache's own
+// entries (tombstones, chunks).
+func (c *Cache) removed(key, v []byte, framed bool, cause shard.Cause) {
+	if !framed {
+		c.onRemove(key, v, RemovalCause(cause))
+		return
+	}
+	f, payload := readFrame(v)
+	switch {
+	case f.kind == kindValue && f.codec == NoCompression:
+		c.onRemove(key, payload, RemovalCause(cause))
+	case f.kind == kindValue:
+		bp := c.codecs.buffers.Get().(*[]byte)
+		out, err := c.codecs.decode((*bp)[:0], f, payload)
+		if err == nil {
+			c.onRemove(key, out, RemovalCause(cause))
+		}
+		*bp = out[:0]
+		c.codecs.buffers.Put(bp)
+	case f.kind == kindManifest:
+		m, ok := readManifest(payload)
+		if !ok {
+			return
+		}
+		// The chunks are other entries, still there unless evicted: the
+		// listener gets the whole value, or nil.
+		out, ok := c.gather(nil, c.hasher.Sum(key), chunked{f: f, m: m}, c.clock.Now())
+		if !ok {
+			out = nil
+		}
+		c.onRemove(key, out, RemovalCause(cause))
+	}
+}
