@@ -115,3 +115,22 @@ func ExampleCache_All() {
 	fmt.Println(n, "entries")
 	// Output: 3 entries
 }
+
+func ExampleConfig_onRemove() {
+	c, err := ringcache.New(ringcache.Config{
+		Capacity: 1 << 20,
+		OnRemove: func(key, value []byte, cause ringcache.RemovalCause) {
+			fmt.Printf("%s=%s %s\n", key, value, cause)
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	_ = c.Set([]byte("color"), []byte("red"))
+	_ = c.Set([]byte("color"), []byte("blue"))
+	c.Delete([]byte("color"))
+	// Output:
+	// color=red replaced
+	// color=blue deleted
+}
