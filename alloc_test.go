@@ -3,8 +3,10 @@ package ringcache_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 
@@ -74,4 +76,32 @@ func TestHotPathsDoNotAllocate(t *testing.T) {
 		require.Zero(t, testing.AllocsPerRun(2000, op), "%s allocates", name)
 	}
 	require.Positive(t, small.Stats().Evictions)
+}
+
+// A caller with string keys passes their bytes as the package doc shows:
+// no call allocates for the key, however long.
+func TestStringKeysAllocateNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
+	c := newCache(t, ringcache.Config{Capacity: 1 << 20})
+	name := strings.Repeat("a long key held as a string ", 8)
+	key := func(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+	value := []byte("value")
+	buf := make([]byte, 0, 64)
+	ctx := context.Background()
+	load := func(context.Context, []byte) ([]byte, time.Duration, error) { return value, 0, nil }
+	_, err := c.GetOrLoad(ctx, nil, key(name), load)
+	require.NoError(t, err)
+	allocs := testing.AllocsPerRun(1000, func() {
+		_ = c.Set(key(name), value)
+		if v, ok := c.Get(buf[:0], key(name)); !ok || string(v) != "value" {
+			t.Fatal("lost")
+		}
+		_, _ = c.GetOrLoad(ctx, buf[:0], key(name), load)
+		c.Has(key(name))
+		c.Delete(key(name))
+	})
+	require.Zero(t, allocs)
+	require.Equal(t, name, strings.Repeat("a long key held as a string ", 8), "the key was not modified")
 }

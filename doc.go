@@ -22,4 +22,15 @@
 //
 // Expiry uses a coarse millisecond clock (package ttl) read with one atomic
 // load; an entry whose TTL has passed on that clock is never returned.
+//
+// String keys: no method modifies a key or keeps it past the call
+// (GetOrLoad hands its loader a copy), so a caller whose keys are strings
+// can pass their bytes without a copy, and no call allocates for the key
+// at any length:
+//
+//	func key(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+//	v, ok := c.Get(buf[:0], key(name))
+//
+// A conversion []byte(name) costs nothing for keys up to 32 bytes, which
+// the compiler copies on the stack, and one allocation for longer ones.
 package ringcache

@@ -158,6 +158,9 @@ func TestAllIsWeaklyConsistentUnderWriters(t *testing.T) {
 // An iteration allocates its buffers, not a thing per entry: ten times the
 // entries cost no more allocations.
 func TestIterationAllocatesPerRunNotPerEntry(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
 	allocs := func(entries int) float64 {
 		c := newCache(t, ringcache.Config{Capacity: 8 << 20, Shards: 16})
 		for i := range entries {

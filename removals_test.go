@@ -157,6 +157,9 @@ func TestOnRemoveMayUseTheCache(t *testing.T) {
 
 // With a listener that does nothing, an evicting Set allocates nothing.
 func TestOnRemoveAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates on its own")
+	}
 	c := newCache(t, ringcache.Config{Capacity: 256 << 10, Shards: 1, OnRemove: func([]byte, []byte, ringcache.RemovalCause) {}})
 	keys := make([][]byte, 50_000)
 	for i := range keys {
