@@ -134,3 +134,26 @@ func ExampleConfig_onRemove() {
 	// color=red replaced
 	// color=blue deleted
 }
+
+func ExampleCache_SetIfNewer() {
+	c, err := ringcache.New(ringcache.Config{Capacity: 1 << 20})
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	// Changes of a row arrive out of order: version 3, then 2.
+	for _, change := range []struct {
+		version uint64
+		value   string
+	}{{3, "alice@new.example"}, {2, "alice@old.example"}} {
+		stored, _ := c.SetIfNewer([]byte("user:42:email"), []byte(change.value), change.version, 0)
+		fmt.Println(change.version, stored)
+	}
+	v, _ := c.Get(nil, []byte("user:42:email"))
+	version, _ := c.Version([]byte("user:42:email"))
+	fmt.Println(string(v), version)
+	// Output:
+	// 3 true
+	// 2 false
+	// alice@new.example 3
+}

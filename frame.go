@@ -1,6 +1,7 @@
 package ringcache
 
 import (
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync"
@@ -19,8 +20,15 @@ import (
 //	           plain reads (the engine keeps it up to StaleGrace longer)
 //	bytes 6-10 birth stamp: when it was written, for RefreshAhead
 //
-// Plain values written by Set without compression carry no frame.
+// A value written by SetIfNewer (bit 4 of byte 0 set) has its version in
+// the 8 bytes that follow. Plain values written by Set without
+// compression carry no frame.
 const frameSize = 11
+
+// versionSize is the size of a versioned frame's version.
+const versionSize = 8
+
+const versionedBit = 1 << 4
 
 type frameKind uint8
 
@@ -35,22 +43,40 @@ type frame struct {
 	kind        frameKind
 	codec       Codec
 	fresh, born int64
+	versioned   bool
+	version     uint64 // when versioned
+}
+
+// size is the frame's length: frameSize, and the version's bytes.
+func (f frame) size() int {
+	if f.versioned {
+		return frameSize + versionSize
+	}
+	return frameSize
 }
 
 func putFrame(b []byte, f frame) {
 	b[0] = byte(f.kind) | byte(f.codec)<<2
 	ttl.PutStamp(b[1:], f.fresh)
 	ttl.PutStamp(b[1+ttl.StampSize:], f.born)
+	if f.versioned {
+		b[0] |= versionedBit
+		binary.LittleEndian.PutUint64(b[frameSize:], f.version)
+	}
 }
 
 func readFrame(b []byte) (frame, []byte) {
 	kind, codec := readHead(b[0])
-	return frame{
+	f := frame{
 		kind:  kind,
 		codec: codec,
 		fresh: ttl.ReadStamp(b[1:]),
 		born:  ttl.ReadStamp(b[1+ttl.StampSize:]),
-	}, b[frameSize:]
+	}
+	if b[0]&versionedBit != 0 && len(b) >= frameSize+versionSize {
+		f.versioned, f.version = true, binary.LittleEndian.Uint64(b[frameSize:])
+	}
+	return f, b[f.size():]
 }
 
 // readHead decodes a frame's first byte.
@@ -58,12 +84,13 @@ func readHead(b byte) (frameKind, Codec) { return frameKind(b & 3), Codec(b >> 2
 
 // copiesFramed is the shards' Options.CopiesFramed: a read without the
 // lock serves a framed value from its copy only when it is an
-// uncompressed value (whether it is fresh is judged on the copy).
+// uncompressed value with no version, whose payload follows frameSize
+// bytes (whether it is fresh is judged on the copy).
 // Decoding from the copy would hand the decoder memory of the caller's
 // dst, and the compiler would then move every caller's dst to the heap.
 func copiesFramed(head byte) bool {
 	kind, codec := readHead(head)
-	return kind == kindValue && codec == NoCompression
+	return kind == kindValue && codec == NoCompression && head&versionedBit == 0
 }
 
 // served is what a plain read finds in a stored value: its frame (the zero

@@ -188,6 +188,14 @@ func (s *Shard) Set(h uint64, key, value []byte, now, expiry int64, framed bool)
 	return err
 }
 
+// SetIf is Set when cond, shown key's live entry under the lock (its value
+// and whether it is framed; nil and false, with present false, when there
+// is none or it expired), allows it; it reports whether it stored. A
+// refused write changes nothing, not even the write generation.
+func (s *Shard) SetIf(h uint64, key, value []byte, now, expiry int64, framed bool, cond func(old []byte, framed, present bool) bool) (bool, error) {
+	return s.storeIf(h, key, value, now, expiry, framed, false, 0, cond)
+}
+
 // Fill is Set for a value loaded from elsewhere: it stores it only if the
 // key's write generation is still gen, what Read reported before the load
 // began, and reports whether it did. A write since then wins: its value,
@@ -199,6 +207,10 @@ func (s *Shard) Fill(h uint64, key, value []byte, now, expiry int64, framed bool
 // store is Set, or with fill, Fill. One body for both keeps a Set a
 // single call below the cache.
 func (s *Shard) store(h uint64, key, value []byte, now, expiry int64, framed, fill bool, gen uint32) (bool, error) {
+	return s.storeIf(h, key, value, now, expiry, framed, fill, gen, nil)
+}
+
+func (s *Shard) storeIf(h uint64, key, value []byte, now, expiry int64, framed, fill bool, gen uint32, cond func(old []byte, framed, present bool) bool) (bool, error) {
 	if len(key) > MaxKeyLen {
 		return false, ErrKeyTooLarge
 	}
@@ -210,6 +222,8 @@ func (s *Shard) store(h uint64, key, value []byte, now, expiry int64, framed, fi
 		return false, ErrClosed
 	case size > s.maxRecord:
 		return false, ErrEntryTooLarge
+	case cond != nil && !s.allows(h, key, now, cond):
+		return false, nil
 	case !fill:
 		*g++
 	case *g != gen:
@@ -276,6 +290,19 @@ func (s *Shard) store(h uint64, key, value []byte, now, expiry int64, framed, fi
 	s.live++
 	s.liveBytes += size
 	return true, nil
+}
+
+// allows shows cond key's live entry, if any, and returns its answer.
+func (s *Shard) allows(h uint64, key []byte, now int64, cond func(old []byte, framed, present bool) bool) bool {
+	slot, g := s.find(uint32(h), key)
+	if slot < 0 {
+		return cond(nil, false, false)
+	}
+	hd := readHeader(s.bytes(g, HeaderSize))
+	if s.clock.Expired(hd.expiry, now) {
+		return cond(nil, false, false)
+	}
+	return cond(s.bytes(g+HeaderSize+hd.keyLen, hd.valLen), hd.flags&flagFramed != 0, true)
 }
 
 // Update calls fn with key's live entry, whose value bytes fn may change in

@@ -1,0 +1,106 @@
+package ringcache
+
+import (
+	"time"
+
+	"github.com/ringcache/ringcache/ttl"
+)
+
+// Conditional writes decide and store in one step under the key's shard
+// lock: of concurrent writes of a key, each sees the entry the one before
+// it left. They take values up to what one shard stores (MaxEntrySize
+// when the cache stores nothing in chunks); larger ones are
+// ErrEntryTooLarge.
+
+// SetIfAbsent stores value under key, expiring after ttl (0 = never), only
+// if a Get of key would miss, and reports whether it stored. A tombstone
+// of the loading layer or a value kept only for stale-if-error does not
+// count as present; a value in chunks does (its chunks are not checked).
+// Errors are SetWithTTL's; a failed or refused write changes nothing.
+func (c *Cache) SetIfAbsent(key, value []byte, ttl time.Duration) (bool, error) {
+	now := c.clock.Now()
+	return c.setIf(key, value, ttl, now, frame{}, func(old []byte, framed, present bool) bool {
+		return !present || !c.readable(old, framed, now)
+	})
+}
+
+// SetIfNewer stores value under key with version, expiring after ttl (0 =
+// never), unless key's live entry carries a version at least as new, and
+// reports whether it stored: for a cache fed by a stream of changes that
+// may arrive out of order, where an older change must not undo a newer
+// one. An entry written without a version (by Set, or loaded) is older
+// than any version. Version reads the version back; Get and the other
+// reads see the value as they see any. The value is stored uncompressed.
+// Errors are SetWithTTL's; a failed or refused write changes nothing.
+func (c *Cache) SetIfNewer(key, value []byte, version uint64, ttl time.Duration) (bool, error) {
+	now := c.clock.Now()
+	f := frame{kind: kindValue, versioned: true, version: version, born: now}
+	return c.setIf(key, value, ttl, now, f, func(old []byte, framed, present bool) bool {
+		if !present || !framed || !c.readable(old, framed, now) {
+			return true
+		}
+		of, _ := readFrame(old)
+		return !of.versioned || of.version < version
+	})
+}
+
+// Version returns the version SetIfNewer stored with key's live value, and
+// false when key has no live value or one written without a version.
+func (c *Cache) Version(key []byte) (uint64, bool) {
+	h := c.hasher.Sum(key)
+	now := c.clock.Now()
+	var version uint64
+	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool {
+		if !framed {
+			return false
+		}
+		f, _ := readFrame(v)
+		version = f.version
+		return f.versioned && f.servable(c.clock, now)
+	})
+	return version, ok
+}
+
+// readable reports whether a read would return something of a stored
+// value: a plain value, a fresh framed one, or the head of a chunked one.
+func (c *Cache) readable(v []byte, framed bool, now int64) bool {
+	if _, _, ok := c.served(v, framed, now); ok {
+		return true
+	}
+	var big chunked
+	return big.seen(c.clock, v, framed, now)
+}
+
+// setIf is the write of SetIfAbsent (f the zero frame: the value as Set
+// stores it) and SetIfNewer (f a versioned frame).
+func (c *Cache) setIf(key, value []byte, d time.Duration, now int64, f frame, cond func(old []byte, framed, present bool) bool) (bool, error) {
+	switch {
+	case d < 0:
+		return false, ErrInvalidTTL
+	case len(key) > c.maxKey:
+		return false, ErrKeyTooLarge
+	case len(key)+f.size()+len(value) > c.maxEntry:
+		return false, ErrEntryTooLarge
+	}
+	h := c.hasher.Sum(key)
+	s := c.shardFor(h)
+	expiry := ttl.Stamp(now, c.jittered(d))
+	bp := c.codecs.buffers.Get().(*[]byte)
+	defer c.codecs.buffers.Put(bp)
+	stored, framed := value, false
+	switch {
+	case f.versioned:
+		f.fresh = expiry
+		b := append((*bp)[:0], make([]byte, f.size())...)
+		putFrame(b, f)
+		stored, framed = append(b, value...), true
+		*bp = stored
+	case c.codecs.wants(len(value)):
+		b, saved := c.codecs.frame((*bp)[:0], value, frame{kind: kindValue, fresh: expiry, born: now})
+		*bp = b
+		if saved > frameSize {
+			stored, framed = b, true
+		}
+	}
+	return s.SetIf(h, key, stored, now, expiry, framed, cond)
+}
