@@ -46,13 +46,14 @@ func (c *Cache) each(values bool, yield func(key, value []byte) bool) {
 		return
 	}
 	var entries, value []byte
+	var offs []int
 	for i := range c.shards {
 		now := c.clock.Now()
-		entries = c.shards[i].AppendLive(entries[:0], now)
+		entries, offs = c.shards[i].AppendLive(entries[:0], offs, now)
 		for rest := entries; len(rest) > 0; {
 			var key, v []byte
 			var framed bool
-			key, v, framed, rest = shard.LiveEntry(rest)
+			key, v, framed, _, rest = shard.LiveEntry(rest)
 			out, ok := c.yielded(value[:0], key, v, framed, now, values)
 			if !ok {
 				continue

@@ -134,6 +134,14 @@ func (c *Clock) run() {
 	}
 }
 
+// Wall returns the Unix time in milliseconds that stamp, a reading of c,
+// stands for: what a stamp must become to outlive the process. A manual
+// clock's epoch is the zero time.
+func (c *Clock) Wall(stamp int64) int64 { return c.start.UnixMilli() + stamp - 1 }
+
+// FromWall is Wall's inverse: the reading of c at Unix time ms.
+func (c *Clock) FromWall(ms int64) int64 { return ms - c.start.UnixMilli() + 1 }
+
 // Advance moves a manual clock forward by d, rounded down to whole
 // milliseconds. Negative durations are ignored: the clock never runs
 // backwards. It must not be called on the system clock.

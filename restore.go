@@ -1,0 +1,224 @@
+package ringcache
+
+import (
+	"bufio"
+	"encoding/binary"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/cespare/xxhash/v2"
+
+	"github.com/ringcache/ringcache/ttl"
+)
+
+// ReadFrom loads a snapshot that WriteTo wrote into the cache, over what
+// it holds, and returns the bytes read. Entries keep the life they had
+// left when saved, less the time since; those that expired meanwhile are
+// skipped. A cache of another Capacity or shard count loads it too: the
+// entries are written as Set writes them, the most recently used of each
+// saved shard first, so that a smaller cache keeps those. Each section is
+// checked whole (its length and checksum) before any of its entries is
+// stored: bad input gives an error wrapping ErrCorrupt, never a wrong
+// value, with the sections before it loaded. ErrClosed after Close.
+func (c *Cache) ReadFrom(r io.Reader) (int64, error) {
+	if c.closed.Load() {
+		return 0, ErrClosed
+	}
+	cr := &countingReader{r: r}
+	var head [headerLen]byte
+	if _, err := io.ReadFull(cr, head[:]); err != nil {
+		return cr.n, corrupt("header: %v", err)
+	}
+	if string(head[:8]) != snapshotMagic {
+		return cr.n, corrupt("not a ringcache snapshot")
+	}
+	if v := binary.LittleEndian.Uint32(head[8:]); v != snapshotVersion {
+		return cr.n, corrupt("format version %d, this package reads %d", v, snapshotVersion)
+	}
+	var payload []byte
+	var sections uint32
+	var entries uint64
+	for {
+		var magic [4]byte
+		if _, err := io.ReadFull(cr, magic[:]); err != nil {
+			return cr.n, corrupt("section %d: %v", sections, err)
+		}
+		if string(magic[:]) == trailerMagic {
+			var tail [4 + 8]byte
+			if _, err := io.ReadFull(cr, tail[:]); err != nil {
+				return cr.n, corrupt("trailer: %v", err)
+			}
+			if binary.LittleEndian.Uint32(tail[:]) != sections || binary.LittleEndian.Uint64(tail[4:]) != entries {
+				return cr.n, corrupt("trailer counts %d sections, %d entries; read %d, %d",
+					binary.LittleEndian.Uint32(tail[:]), binary.LittleEndian.Uint64(tail[4:]), sections, entries)
+			}
+			return cr.n, nil
+		}
+		if string(magic[:]) != sectionMagic {
+			return cr.n, corrupt("section %d: no section mark", sections)
+		}
+		var sh [sectionHeadLen - len(sectionMagic)]byte
+		if _, err := io.ReadFull(cr, sh[:]); err != nil {
+			return cr.n, corrupt("section %d: %v", sections, err)
+		}
+		count, length := binary.LittleEndian.Uint32(sh[:]), int(binary.LittleEndian.Uint32(sh[4:]))
+		if length > maxSection {
+			return cr.n, corrupt("section %d: %d bytes, more than %d", sections, length, maxSection)
+		}
+		if cap(payload) < length+8 {
+			payload = make([]byte, length+8)
+		}
+		payload = payload[:length+8]
+		if _, err := io.ReadFull(cr, payload); err != nil {
+			return cr.n, corrupt("section %d: %v", sections, err)
+		}
+		body := payload[:length]
+		if xxhash.Sum64(body) != binary.LittleEndian.Uint64(payload[length:]) {
+			return cr.n, corrupt("section %d: checksum mismatch", sections)
+		}
+		n, err := c.restoreSection(body)
+		if err != nil {
+			return cr.n, err
+		}
+		if n != count {
+			return cr.n, corrupt("section %d: %d entries, its head says %d", sections, n, count)
+		}
+		sections++
+		entries += uint64(n)
+	}
+}
+
+// restoreSection stores the entries of a checked section's payload, and
+// returns how many it held. The payload is the reader's: framed values
+// are rewritten in it to memory's frame.
+func (c *Cache) restoreSection(b []byte) (uint32, error) {
+	var n uint32
+	now := c.clock.Now()
+	nowWall := c.clock.Wall(now)
+	for len(b) > 0 {
+		if len(b) < entryHeadLen {
+			return n, corrupt("an entry's head is cut short")
+		}
+		kl, vl := int(binary.LittleEndian.Uint16(b)), int(binary.LittleEndian.Uint32(b[2:]))
+		framed, wall := b[6] == 1, int64(binary.LittleEndian.Uint64(b[7:]))
+		if b[6] > 1 || len(b)-entryHeadLen < kl+vl || (framed && vl < wideFrame) {
+			return n, corrupt("an entry's lengths or flags are out of range")
+		}
+		key, value := b[entryHeadLen:entryHeadLen+kl], b[entryHeadLen+kl:entryHeadLen+kl+vl]
+		b = b[entryHeadLen+kl+vl:]
+		n++
+		if wall != 0 && wall <= nowWall {
+			continue // expired while the snapshot waited
+		}
+		expiry := c.stampOf(wall)
+		if framed {
+			if !savedFrame(value) {
+				return n, corrupt("an entry's frame is not a value's")
+			}
+			value = c.narrowFrame(value)
+		}
+		// What does not fit this cache is skipped: a smaller cache keeps
+		// what it can.
+		_ = c.restore(key, value, framed, now, expiry)
+	}
+	return n, nil
+}
+
+// savedFrame reports whether v begins with a frame WriteTo writes: a
+// value's, with a known codec, and room for its version if it has one.
+func savedFrame(v []byte) bool {
+	kind, codec := readHead(v[0])
+	need := wideFrame
+	if v[0]&versionedBit != 0 {
+		need += versionSize
+	}
+	return kind == kindValue && codec <= Zstd && v[0]&^(versionedBit|0x0f) == 0 && len(v) >= need
+}
+
+// narrowFrame turns a saved frame (wideFrame bytes, Unix ms) into memory's
+// (frameSize bytes, clock readings), in place, and returns the value.
+func (c *Cache) narrowFrame(v []byte) []byte {
+	head := v[0]
+	fresh := c.stampOf(int64(binary.LittleEndian.Uint64(v[1:])))
+	born := c.stampOf(int64(binary.LittleEndian.Uint64(v[9:])))
+	v = v[wideFrame-frameSize:]
+	v[0] = head
+	ttl.PutStamp(v[1:], fresh)
+	ttl.PutStamp(v[1+ttl.StampSize:], born)
+	return v
+}
+
+// stampOf is wallOf's inverse: 0 is Never, and a time before the clock's
+// epoch its first reading.
+func (c *Cache) stampOf(wall int64) int64 {
+	if wall == 0 {
+		return ttl.Never
+	}
+	return max(c.clock.FromWall(wall), 1)
+}
+
+// restore stores one saved entry as a write would.
+func (c *Cache) restore(key, value []byte, framed bool, now, expiry int64) error {
+	switch {
+	case len(key) > c.maxKey:
+		return ErrKeyTooLarge
+	case len(key)+len(value) > c.maxChunked:
+		return ErrEntryTooLarge
+	}
+	h := c.hasher.Sum(key)
+	if !framed && len(key)+len(value) > c.maxEntry {
+		_, err := c.setChunked(h, key, value, frame{fresh: expiry, born: now}, expiry, false, 0)
+		return err
+	}
+	return c.shardFor(h).Set(h, key, value, now, expiry, framed)
+}
+
+// SaveFile writes the cache's snapshot (see WriteTo) to path: to a
+// temporary file beside it first, synced and then renamed, so that path
+// holds the previous snapshot or the whole new one, never a part.
+func (c *Cache) SaveFile(path string) error {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // after a rename, nothing to remove
+	w := bufio.NewWriterSize(f, 1<<20)
+	_, err = c.WriteTo(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// LoadFile loads the snapshot at path into the cache (see ReadFrom).
+func (c *Cache) LoadFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = c.ReadFrom(bufio.NewReaderSize(f, 1<<20))
+	return err
+}
+
+// countingReader counts the bytes ReadFrom consumed.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (cr *countingReader) Read(p []byte) (int, error) {
+	n, err := cr.r.Read(p)
+	cr.n += int64(n)
+	return n, err
+}
