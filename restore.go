@@ -2,10 +2,14 @@ package ringcache
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -20,7 +24,8 @@ import (
 // saved shard first, so that a smaller cache keeps those. Each section is
 // checked whole (its length and checksum) before any of its entries is
 // stored: bad input gives an error wrapping ErrCorrupt, never a wrong
-// value, with the sections before it loaded. ErrClosed after Close.
+// value; the sections that passed their checks are loaded. The sections
+// are stored on as many goroutines as GOMAXPROCS. ErrClosed after Close.
 func (c *Cache) ReadFrom(r io.Reader) (int64, error) {
 	if c.closed.Load() {
 		return 0, ErrClosed
@@ -36,57 +41,98 @@ func (c *Cache) ReadFrom(r io.Reader) (int64, error) {
 	if v := binary.LittleEndian.Uint32(head[8:]); v != snapshotVersion {
 		return cr.n, corrupt("format version %d, this package reads %d", v, snapshotVersion)
 	}
-	var payload []byte
+	// One goroutine reads and checks sections; the cores store them.
+	ld := newLoader(c)
 	var sections uint32
 	var entries uint64
 	for {
 		var magic [4]byte
 		if _, err := io.ReadFull(cr, magic[:]); err != nil {
-			return cr.n, corrupt("section %d: %v", sections, err)
+			return cr.n, ld.finish(corrupt("section %d: %v", sections, err))
 		}
 		if string(magic[:]) == trailerMagic {
 			var tail [4 + 8]byte
 			if _, err := io.ReadFull(cr, tail[:]); err != nil {
-				return cr.n, corrupt("trailer: %v", err)
+				return cr.n, ld.finish(corrupt("trailer: %v", err))
 			}
 			if binary.LittleEndian.Uint32(tail[:]) != sections || binary.LittleEndian.Uint64(tail[4:]) != entries {
-				return cr.n, corrupt("trailer counts %d sections, %d entries; read %d, %d",
-					binary.LittleEndian.Uint32(tail[:]), binary.LittleEndian.Uint64(tail[4:]), sections, entries)
+				return cr.n, ld.finish(corrupt("trailer counts %d sections, %d entries; read %d, %d",
+					binary.LittleEndian.Uint32(tail[:]), binary.LittleEndian.Uint64(tail[4:]), sections, entries))
 			}
-			return cr.n, nil
+			return cr.n, ld.finish(nil)
 		}
 		if string(magic[:]) != sectionMagic {
-			return cr.n, corrupt("section %d: no section mark", sections)
+			return cr.n, ld.finish(corrupt("section %d: no section mark", sections))
 		}
 		var sh [sectionHeadLen - len(sectionMagic)]byte
 		if _, err := io.ReadFull(cr, sh[:]); err != nil {
-			return cr.n, corrupt("section %d: %v", sections, err)
+			return cr.n, ld.finish(corrupt("section %d: %v", sections, err))
 		}
-		count, length := binary.LittleEndian.Uint32(sh[:]), int(binary.LittleEndian.Uint32(sh[4:]))
-		if length > maxSection {
-			return cr.n, corrupt("section %d: %d bytes, more than %d", sections, length, maxSection)
+		count, length := binary.LittleEndian.Uint32(sh[:]), int64(binary.LittleEndian.Uint32(sh[4:]))
+		// Read as the bytes come, so that a length the checksum has not
+		// vouched for yet allocates no more than the input holds.
+		buf := ld.buffers.Get().(*bytes.Buffer)
+		buf.Reset()
+		if _, err := io.CopyN(buf, cr, length+8); err != nil {
+			return cr.n, ld.finish(corrupt("section %d: %v", sections, err))
 		}
-		if cap(payload) < length+8 {
-			payload = make([]byte, length+8)
+		if xxhash.Sum64(buf.Bytes()[:length]) != binary.LittleEndian.Uint64(buf.Bytes()[length:]) {
+			return cr.n, ld.finish(corrupt("section %d: checksum mismatch", sections))
 		}
-		payload = payload[:length+8]
-		if _, err := io.ReadFull(cr, payload); err != nil {
-			return cr.n, corrupt("section %d: %v", sections, err)
-		}
-		body := payload[:length]
-		if xxhash.Sum64(body) != binary.LittleEndian.Uint64(payload[length:]) {
-			return cr.n, corrupt("section %d: checksum mismatch", sections)
-		}
-		n, err := c.restoreSection(body)
-		if err != nil {
-			return cr.n, err
-		}
-		if n != count {
-			return cr.n, corrupt("section %d: %d entries, its head says %d", sections, n, count)
-		}
+		ld.work <- section{buf: buf, length: int(length), count: count, index: sections}
 		sections++
-		entries += uint64(n)
+		entries += uint64(count)
 	}
+}
+
+// loader stores checked sections on as many goroutines as there are
+// cores: sections hold distinct entries, and the shards lock on their own.
+type loader struct {
+	c       *Cache
+	work    chan section
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	err     error
+	buffers sync.Pool
+}
+
+type section struct {
+	buf          *bytes.Buffer
+	length       int
+	count, index uint32
+}
+
+func newLoader(c *Cache) *loader {
+	workers := runtime.GOMAXPROCS(0)
+	ld := &loader{c: c, work: make(chan section, workers)}
+	ld.buffers.New = func() any { return new(bytes.Buffer) }
+	for range workers {
+		ld.wg.Add(1)
+		go func() {
+			defer ld.wg.Done()
+			for s := range ld.work {
+				n, err := c.restoreSection(s.buf.Bytes()[:s.length])
+				if err == nil && n != s.count {
+					err = corrupt("section %d: %d entries, its head says %d", s.index, n, s.count)
+				}
+				if err != nil {
+					ld.mu.Lock()
+					ld.err = cmp.Or(ld.err, err)
+					ld.mu.Unlock()
+				}
+				ld.buffers.Put(s.buf)
+			}
+		}()
+	}
+	return ld
+}
+
+// finish waits for the sections handed out and returns err, or the first
+// error storing them.
+func (ld *loader) finish(err error) error {
+	close(ld.work)
+	ld.wg.Wait()
+	return cmp.Or(err, ld.err)
 }
 
 // restoreSection stores the entries of a checked section's payload, and

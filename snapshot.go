@@ -17,7 +17,7 @@ import (
 //
 //	header   "RINGCASH" | format version u32 | saved at, Unix ms i64
 //	section  "SECT" | entries u32 | payload length u32 | payload | xxhash64 of payload u64
-//	...      sections of at most maxSection payload bytes, each whole entries
+//	...      sections of whole entries, about maxSection payload bytes each
 //	trailer  "DONE" | sections u32 | entries u64
 //
 //	entry    key length u16 | value length u32 | flags u8 (1: framed) |
@@ -38,9 +38,11 @@ const (
 	headerLen       = 8 + 4 + 8
 	sectionHeadLen  = 4 + 4 + 4
 	entryHeadLen    = 2 + 4 + 1 + 8
-	// maxSection bounds a section's payload, and so what a reader
-	// allocates for one before its checksum can vouch for it.
-	maxSection = 16 << 20
+	// maxSection is the payload a writer puts in a section before it
+	// starts the next, unless one entry (a value saved whole from its
+	// chunks) takes more: small enough that the buffers stay in cache and
+	// cost few page faults.
+	maxSection = 1 << 20
 )
 
 // ErrCorrupt is returned by ReadFrom and LoadFile for input that is not a

@@ -69,7 +69,7 @@ func main() {
 
 func run() error {
 	var (
-		workloads  = flag.String("workloads", "throughput,gc,memory,hitratio,stampede,tier", "comma-separated workloads to run")
+		workloads  = flag.String("workloads", "throughput,gc,memory,hitratio,stampede,tier,restart", "comma-separated workloads to run")
 		names      = flag.String("contenders", "", "comma-separated contenders (default all): "+allNames())
 		out        = flag.String("out", "out", "directory for results.md, results.json and charts (../docs/results to refresh the published ones); empty = stdout only")
 		traces     = flag.String("traces", "traces", "directory of the ARC/LIRS gzip traces (the module's own, see traces/README.md); empty = synthetic streams only")
@@ -117,7 +117,7 @@ func run() error {
 	}
 	for _, w := range strings.Split(*workloads, ",") {
 		switch w = strings.TrimSpace(w); w {
-		case "throughput", "gc", "memory", "hitratio", "stampede", "tier":
+		case "throughput", "gc", "memory", "hitratio", "stampede", "tier", "restart":
 			cfg.workloads[w] = true
 		case "":
 		default:
@@ -202,6 +202,9 @@ func run() error {
 	if cfg.workloads["tier"] {
 		t := runTier(cfg, progress)
 		res.Tier = &t
+	}
+	if cfg.workloads["restart"] {
+		res.Restart = runRestart(cfg, progress)
 	}
 	res.Env.Elapsed = time.Since(start).Round(time.Second).String()
 	progress("writing results")

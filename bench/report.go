@@ -35,6 +35,7 @@ type results struct {
 	HitRatio   []hitRow        `json:",omitempty"`
 	Stampede   []stampedeRow   `json:",omitempty"`
 	Tier       *tierResults    `json:",omitempty"`
+	Restart    []restartRow    `json:",omitempty"`
 }
 
 func describeEnv(args []string) env {
@@ -125,6 +126,9 @@ func (r *results) markdown() string {
 	}
 	if len(r.Stampede) > 0 {
 		b.WriteString(stampedeTable(r.Stampede))
+	}
+	if len(r.Restart) > 0 {
+		restartMarkdown(r.Restart, &b)
 	}
 	if r.Tier != nil {
 		r.Tier.markdown(&b)
