@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ringcache/ringcache"
@@ -156,4 +158,30 @@ func ExampleCache_SetIfNewer() {
 	// 3 true
 	// 2 false
 	// alice@new.example 3
+}
+
+func ExampleCache_SaveFile() {
+	dir, err := os.MkdirTemp("", "ringcache-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "cache.snap")
+
+	before, _ := ringcache.New(ringcache.Config{Capacity: 1 << 20})
+	_ = before.SetWithTTL([]byte("session:1"), []byte("alice"), time.Hour)
+	if err := before.SaveFile(path); err != nil { // at shutdown
+		panic(err)
+	}
+	_ = before.Close()
+
+	after, _ := ringcache.New(ringcache.Config{Capacity: 1 << 20})
+	defer after.Close()
+	if err := after.LoadFile(path); err != nil { // at start; a missing file is os.ErrNotExist
+		panic(err)
+	}
+	v, _ := after.Get(nil, []byte("session:1"))
+	left, _ := after.TTL([]byte("session:1"))
+	fmt.Println(string(v), left > 59*time.Minute)
+	// Output: alice true
 }
