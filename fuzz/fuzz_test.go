@@ -3,6 +3,7 @@ package fuzz
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -58,7 +59,17 @@ func FuzzCache(f *testing.F) {
 			return
 		}
 		clock := ttl.NewManualClock()
+		// A listener that uses the cache: it would deadlock if called
+		// under one of the cache's locks.
+		var c *ringcache.Cache
+		listen := func(key, _ []byte, cause ringcache.RemovalCause) {
+			if cause < ringcache.Evicted || cause > ringcache.Cleared {
+				panic(fmt.Sprintf("removal of %q with cause %d", key, cause))
+			}
+			c.Has(key)
+		}
 		c, err := ringcache.New(ringcache.Config{
+			OnRemove:     listen,
 			Capacity:     int64(ringcache.MinCapacity) << (data[0] % 4),
 			Shards:       1 << (data[0] >> 4 % 3),
 			AvgEntrySize: 16 << (data[0] >> 6),

@@ -29,8 +29,10 @@ type engine interface {
 // modelEntry is what the model knows of a key: the value last written and
 // its expiry on the manual clock.
 type modelEntry struct {
-	value  []byte
-	expiry int64
+	value     []byte
+	expiry    int64
+	versioned bool // written by SetIfNewer, with version
+	version   uint64
 }
 
 // keys are few and of varied lengths, the empty key included, so that
@@ -141,6 +143,12 @@ func run(data []byte, e engine, clock *ttl.Clock) error {
 				}
 				e.clear()
 				clear(model)
+			case b%16 >= 2 && b%16 <= 4:
+				if x, ok := e.(extended); ok {
+					if err := runExtended(x, b%16-2, key, in, step, model, clock); err != nil {
+						return fmt.Errorf("step %d: %w", step, err)
+					}
+				}
 			case b%16 == 1 && fills:
 				// Begin a load of key, or finish the one in flight: its
 				// value may be stored only if no write of key came since.
