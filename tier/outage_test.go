@@ -192,5 +192,11 @@ func TestGet(t *testing.T) {
 			}
 		}
 		require.Zero(t, a.Stats().DirectLoads)
+
+		// A loader's own error is never taken for a Get's miss.
+		_, err = a.GetOrLoad(ctx, nil, newKeys("get-loader", 1)[0], func(context.Context, []byte) ([]byte, time.Duration, error) {
+			return nil, 0, ErrNotCached
+		})
+		require.ErrorIs(t, err, ErrNotCached)
 	})
 }

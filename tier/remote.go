@@ -120,6 +120,11 @@ func (t *Tier) fetch(ctx context.Context, key []byte, load ringcache.LoadFunc) (
 	}
 }
 
+// errPeekMissed is peek's miss: Get reports it as ErrNotCached, and a
+// GetOrLoad that joined Get's lookup looks again. It is the tier's own,
+// so that a LoadFunc's error can never be taken for it.
+var errPeekMissed = errors.New("tier: peek missed")
+
 // peek is Get's loader: Redis's value, never the loader's.
 func peek(ctx context.Context, key []byte, t *Tier) ([]byte, time.Duration, error) {
 	k := string(key)
@@ -138,7 +143,7 @@ func peek(ctx context.Context, key []byte, t *Tier) ([]byte, time.Duration, erro
 		return nil, 0, ErrNotFound
 	}
 	t.stats.redisMisses.Add(1)
-	return nil, 0, ErrNotCached
+	return nil, 0, errPeekMissed
 }
 
 // delivered reports whether key has no write queued, delivering the

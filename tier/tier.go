@@ -125,7 +125,7 @@ func (t *Tier) GetOrLoad(ctx context.Context, dst, key []byte, load ringcache.Lo
 	}
 	for {
 		out, err := ringcache.GetOrLoadWith(t.local, ctx, dst, key, fetch, loadArgs{t, load})
-		if !errors.Is(err, ErrNotCached) {
+		if !errors.Is(err, errPeekMissed) {
 			return out, err
 		}
 		// This call joined a Get's lookup, which does not load: move the
@@ -145,7 +145,11 @@ func (t *Tier) Get(ctx context.Context, dst, key []byte) ([]byte, error) {
 	if t.up.Load() {
 		t.leased()
 	}
-	return ringcache.GetOrLoadWith(t.local, ctx, dst, key, peek, t)
+	out, err := ringcache.GetOrLoadWith(t.local, ctx, dst, key, peek, t)
+	if errors.Is(err, errPeekMissed) {
+		return out, ErrNotCached
+	}
+	return out, err
 }
 
 // Set stores value under key in Redis with ttl (0 means Config.TTL),
