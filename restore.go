@@ -20,8 +20,11 @@ import (
 // it holds, and returns the bytes read. Entries keep the life they had
 // left when saved, less the time since; those that expired meanwhile are
 // skipped. A cache of another Capacity or shard count loads it too: the
-// entries are written as Set writes them, the most recently used of each
-// saved shard first, so that a smaller cache keeps those. Each section is
+// entries come most recently used first within each saved shard, each is
+// stored as an entry that earned its place if its shard has room without
+// evicting, and an entry of the same key already in the cache wins, so a
+// smaller cache keeps the snapshot's most recent entries and ReadFrom
+// never evicts what the cache held. Each section is
 // checked whole (its length and checksum) before any of its entries is
 // stored: bad input gives an error wrapping ErrCorrupt, never a wrong
 // value; the sections that passed their checks are loaded. The sections
@@ -204,7 +207,9 @@ func (c *Cache) stampOf(wall int64) int64 {
 	return max(c.clock.FromWall(wall), 1)
 }
 
-// restore stores one saved entry as a write would.
+// restore stores one saved entry: straight into main's ring while its
+// shard has room (see Shard.Restore), a value larger than a shard in
+// chunks as a write would.
 func (c *Cache) restore(key, value []byte, framed bool, now, expiry int64) error {
 	switch {
 	case len(key) > c.maxKey:
@@ -217,7 +222,8 @@ func (c *Cache) restore(key, value []byte, framed bool, now, expiry int64) error
 		_, err := c.setChunked(h, key, value, frame{fresh: expiry, born: now}, expiry, false, 0)
 		return err
 	}
-	return c.shardFor(h).Set(h, key, value, now, expiry, framed)
+	c.shardFor(h).Restore(h, key, value, now, expiry, framed)
+	return nil
 }
 
 // SaveFile writes the cache's snapshot (see WriteTo) to path: to a

@@ -115,14 +115,43 @@ func TestSnapshotIntoASmallerCache(t *testing.T) {
 	dst := newCache(t, ringcache.Config{Capacity: 1 << 20, Shards: 1})
 	_, err = dst.ReadFrom(&buf)
 	require.NoError(t, err)
-	got := collect(t, dst)
+	saved, got := collect(t, src), collect(t, dst)
 	require.NotEmpty(t, got)
-	for k, v := range got {
-		i, err := strconv.Atoi(k[1:])
-		require.NoError(t, err)
-		require.Equal(t, string(bytes.Repeat([]byte{byte(i)}, 64)), v)
+	require.Less(t, len(got), len(saved))
+	mean := func(m map[string]string) float64 {
+		sum := 0
+		for k, v := range m {
+			i, err := strconv.Atoi(k[1:])
+			require.NoError(t, err)
+			require.Equal(t, string(bytes.Repeat([]byte{byte(i)}, 64)), v)
+			sum += i
+		}
+		return float64(sum) / float64(len(m))
 	}
+	require.Greater(t, mean(got), mean(saved), "the most recently written are kept")
 	require.NoError(t, dst.Check())
+}
+
+// Loading never evicts or overwrites what the cache holds: an entry
+// written before (or during) the load wins over the snapshot's.
+func TestSnapshotLoadKeepsWhatTheCacheHolds(t *testing.T) {
+	src := newCache(t, ringcache.Config{Capacity: 1 << 20})
+	for i := range 100 {
+		require.NoError(t, src.Set([]byte("k"+strconv.Itoa(i)), []byte("old")))
+	}
+	var buf bytes.Buffer
+	_, err := src.WriteTo(&buf)
+	require.NoError(t, err)
+	dst := newCache(t, ringcache.Config{Capacity: 1 << 20})
+	require.NoError(t, dst.Set([]byte("k7"), []byte("newer")))
+	require.NoError(t, dst.Set([]byte("mine"), []byte("kept")))
+	_, err = dst.ReadFrom(&buf)
+	require.NoError(t, err)
+	got := collect(t, dst)
+	require.Equal(t, "newer", got["k7"])
+	require.Equal(t, "kept", got["mine"])
+	require.Equal(t, "old", got["k8"])
+	require.Len(t, got, 101)
 }
 
 // Bad input is ErrCorrupt, never a panic or a wrong value.
