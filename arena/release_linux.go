@@ -15,3 +15,11 @@ func releaseMemory(buf []byte) error {
 	}
 	return nil
 }
+
+// madvPopulateWrite is MADV_POPULATE_WRITE (Linux 5.14), which the
+// syscall package does not name.
+const madvPopulateWrite = 23
+
+// populateMemory faults buf's pages in for writing; older kernels refuse
+// the advice, which is then ignored.
+func populateMemory(buf []byte) { _ = syscall.Madvise(buf, madvPopulateWrite) }
