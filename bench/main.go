@@ -89,6 +89,8 @@ func run() error {
 		tierClient = flag.String("tier-client", "", "internal: the client for -child=tiergc")
 		entrySize  = flag.Int("entry-size", 144, "internal: key plus value bytes for -child=memory")
 		redisAddr  = flag.String("redis", "", "internal: the Redis for -child=tiergc")
+		restartOf  = flag.String("restart-cache", "", "internal: the cache for -child=restart (ringcache, fastcache, or none for the page-fault floor)")
+		valueSize  = flag.Int("value-size", 0, "internal: the value size for -child=restart")
 		replot     = flag.String("replot", "", "redraw the report and charts of a results.json into -out, running nothing")
 		settleFlag = flag.Bool("settle", true, "hitratio: settle caches that evict in deferred maintenance after every write (false shows how far past their capacity they run)")
 		bounds     = flag.Bool("bounds", true, "hitratio: add the reference policies to every cell: Belady's clairvoyant bound, perfect LFU, and A0 on the Zipf streams")
@@ -170,6 +172,8 @@ func run() error {
 		return json.NewEncoder(os.Stdout).Encode(childMemory(cfg.contenders[0], cfg.budget, *entrySize))
 	case "tiergc":
 		return json.NewEncoder(os.Stdout).Encode(childTierGC(*tierClient, *redisAddr, *entries))
+	case "restart":
+		return json.NewEncoder(os.Stdout).Encode(childRestart(cfg, *restartOf, *valueSize))
 	default:
 		return fmt.Errorf("unknown -child %q", *child)
 	}

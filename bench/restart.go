@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,8 +33,35 @@ type restartRow struct {
 }
 
 // runRestart fills a cache to its capacity and measures a save and a load
-// of it, ringcache's and fastcache's, with two value sizes.
+// of it, ringcache's and fastcache's, with two value sizes. Each row runs
+// in a fresh child process: fastcache reuses the chunks a cache it freed
+// held, and a load into memory another row faulted in would not pay what
+// a restarted service pays.
 func runRestart(cfg config, progress func(string)) []restartRow {
+	child := func(cache string, size int) restartRow {
+		var r restartRow
+		args := []string{"-child=restart", "-restart-cache=" + cache, "-value-size=" + strconv.Itoa(size)}
+		if cfg.smoke {
+			args = append(args, "-smoke")
+		}
+		if err := inChild(&r, args...); err != nil {
+			r = restartRow{Cache: cache, ValueSize: size, Note: err.Error()}
+		}
+		return r
+	}
+	progress("restart: faulting in fresh memory")
+	rows := []restartRow{child("none", 0)}
+	for _, size := range []int{1024, 100} {
+		for _, cache := range []string{"ringcache", "fastcache"} {
+			progress(fmt.Sprintf("restart: %s, %d-byte values", cache, size))
+			rows = append(rows, child(cache, size))
+		}
+	}
+	return rows
+}
+
+// childRestart is one row of runRestart, in this process.
+func childRestart(cfg config, cache string, size int) restartRow {
 	capacity := int64(1 << 30)
 	if cfg.smoke {
 		capacity = 32 << 20
@@ -42,14 +70,13 @@ func runRestart(cfg config, progress func(string)) []restartRow {
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		dir = os.TempDir()
 	}
-	rows := []restartRow{{Cache: "fresh memory, touched once per page (no cache)", Capacity: capacity, Load: touchCost(capacity)}}
-	for _, size := range []int{1024, 100} {
-		progress(fmt.Sprintf("restart: ringcache, %d MiB of %d-byte values", capacity>>20, size))
-		rows = append(rows, ringcacheRestart(dir, capacity, size))
-		progress(fmt.Sprintf("restart: fastcache, %d MiB of %d-byte values", capacity>>20, size))
-		rows = append(rows, fastcacheRestart(dir, capacity, size))
+	switch cache {
+	case "ringcache":
+		return ringcacheRestart(dir, capacity, size)
+	case "fastcache":
+		return fastcacheRestart(dir, capacity, size)
 	}
-	return rows
+	return restartRow{Cache: "fresh memory, touched once per page (no cache)", Capacity: capacity, Load: touchCost(capacity)}
 }
 
 // restartValue fills v with bytes of entry i that no compressor shrinks.
@@ -216,7 +243,7 @@ func fastcacheRestart(dir string, capacity int64, size int) restartRow {
 
 func restartMarkdown(rows []restartRow, b *strings.Builder) {
 	b.WriteString("## Warm restart: save and load a full cache\n\n")
-	b.WriteString("Each cache is filled with 10% more entries than its capacity holds (16-byte keys, values no compressor shrinks), saved to a file in /dev/shm and loaded into a new cache of the same size. The first row is what faulting in that much fresh memory costs on this machine, which every load into a new cache and every write of a new file pays. ringcache is saved a second time while two goroutines read; their Get p99 (one read in eight timed) is beside the same reads with no save running.\n\n")
+	b.WriteString("Each row runs in a fresh process. Each cache is filled with 10% more entries than its capacity holds (16-byte keys, values no compressor shrinks), saved to a file in /dev/shm and loaded into a new cache of the same size. The first row is what faulting in that much fresh memory costs on this machine, which every load into a new cache and every write of a new file pays. ringcache is saved a second time while two goroutines read; their Get p99 (one read in eight timed) is beside the same reads with no save running.\n\n")
 	b.WriteString("| cache | capacity | value | entries written | file MB | save | load | entries after loading | Get p99 during the save | without |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		if r.Note != "" {
