@@ -9,10 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/cespare/xxhash/v2"
 
+	"github.com/ringcache/ringcache/shard"
 	"github.com/ringcache/ringcache/ttl"
 )
 
@@ -113,8 +115,9 @@ func newLoader(c *Cache) *loader {
 		ld.wg.Add(1)
 		go func() {
 			defer ld.wg.Done()
+			var batch restoreBatch
 			for s := range ld.work {
-				n, err := c.restoreSection(s.buf.Bytes()[:s.length])
+				n, err := c.restoreSection(s.buf.Bytes()[:s.length], &batch)
 				if err == nil && n != s.count {
 					err = corrupt("section %d: %d entries, its head says %d", s.index, n, s.count)
 				}
@@ -140,11 +143,13 @@ func (ld *loader) finish(err error) error {
 
 // restoreSection stores the entries of a checked section's payload, and
 // returns how many it held. The payload is the reader's: framed values
-// are rewritten in it to memory's frame.
-func (c *Cache) restoreSection(b []byte) (uint32, error) {
+// are rewritten in it to memory's frame. The entries are grouped by shard,
+// in their order, so that each shard is locked once per section.
+func (c *Cache) restoreSection(b []byte, batch *restoreBatch) (uint32, error) {
 	var n uint32
 	now := c.clock.Now()
 	nowWall := c.clock.Wall(now)
+	batch.reset(len(c.shards))
 	for len(b) > 0 {
 		if len(b) < entryHeadLen {
 			return n, corrupt("an entry's head is cut short")
@@ -167,11 +172,64 @@ func (c *Cache) restoreSection(b []byte) (uint32, error) {
 			}
 			value = c.narrowFrame(value)
 		}
-		// What does not fit this cache is skipped: a smaller cache keeps
-		// what it can.
-		_ = c.restore(key, value, framed, now, expiry)
+		switch h := c.hasher.Sum(key); {
+		case len(key) > c.maxKey || len(key)+len(value) > c.maxChunked:
+			// What this cache cannot hold is skipped.
+		case !framed && len(key)+len(value) > c.maxEntry:
+			_, _ = c.setChunked(h, key, value, frame{fresh: expiry, born: now}, expiry, false, 0)
+		default:
+			batch.add(int(h>>c.shift), shard.Restored{H: h, Key: key, Value: value, Expiry: expiry, Framed: framed})
+		}
+	}
+	for i, es := range batch.groups() {
+		if len(es) > 0 {
+			c.shards[i].RestoreAll(now, es)
+		}
 	}
 	return n, nil
+}
+
+// restoreBatch groups a section's entries by shard, keeping their order;
+// a loading goroutine reuses one.
+type restoreBatch struct {
+	entries []shard.Restored
+	shardOf []int32
+	counts  []int
+	sorted  []shard.Restored
+}
+
+func (b *restoreBatch) reset(shards int) {
+	b.entries, b.shardOf = b.entries[:0], b.shardOf[:0]
+	b.counts = slices.Grow(b.counts[:0], shards+1)[:shards+1]
+	clear(b.counts)
+}
+
+func (b *restoreBatch) add(shard int, e shard.Restored) {
+	b.entries = append(b.entries, e)
+	b.shardOf = append(b.shardOf, int32(shard))
+	b.counts[shard+1]++
+}
+
+// groups sorts the entries by shard (a counting sort, stable) and yields
+// each shard's run.
+func (b *restoreBatch) groups() func(yield func(int, []shard.Restored) bool) {
+	return func(yield func(int, []shard.Restored) bool) {
+		for i := 1; i < len(b.counts); i++ {
+			b.counts[i] += b.counts[i-1]
+		}
+		b.sorted = slices.Grow(b.sorted[:0], len(b.entries))[:len(b.entries)]
+		next := slices.Clone(b.counts[:len(b.counts)-1])
+		for i, e := range b.entries {
+			s := b.shardOf[i]
+			b.sorted[next[s]] = e
+			next[s]++
+		}
+		for s := 0; s < len(b.counts)-1; s++ {
+			if !yield(s, b.sorted[b.counts[s]:b.counts[s+1]]) {
+				return
+			}
+		}
+	}
 }
 
 // savedFrame reports whether v begins with a frame WriteTo writes: a
@@ -205,25 +263,6 @@ func (c *Cache) stampOf(wall int64) int64 {
 		return ttl.Never
 	}
 	return max(c.clock.FromWall(wall), 1)
-}
-
-// restore stores one saved entry: straight into main's ring while its
-// shard has room (see Shard.Restore), a value larger than a shard in
-// chunks as a write would.
-func (c *Cache) restore(key, value []byte, framed bool, now, expiry int64) error {
-	switch {
-	case len(key) > c.maxKey:
-		return ErrKeyTooLarge
-	case len(key)+len(value) > c.maxChunked:
-		return ErrEntryTooLarge
-	}
-	h := c.hasher.Sum(key)
-	if !framed && len(key)+len(value) > c.maxEntry {
-		_, err := c.setChunked(h, key, value, frame{fresh: expiry, born: now}, expiry, false, 0)
-		return err
-	}
-	c.shardFor(h).Restore(h, key, value, now, expiry, framed)
-	return nil
 }
 
 // SaveFile writes the cache's snapshot (see WriteTo) to path: to a

@@ -1,43 +1,63 @@
 package shard
 
-// Restore stores an entry read back from a snapshot as one that earned
-// main's ring, if the shard holds no entry of key and main has room for
-// it without evicting, and reports whether it did. It never evicts: a
-// snapshot comes most recently used first, so what comes once the shard
-// is full is worth less than what it holds, and an entry written since
-// the load began (here, by anyone) wins over the snapshot's.
-func (s *Shard) Restore(h uint64, key, value []byte, now, expiry int64, framed bool) bool {
-	size := HeaderSize + len(key) + len(value)
-	if len(key) > MaxKeyLen {
-		return false
-	}
+// Restored is an entry read back from a snapshot, for RestoreAll: its
+// key's hash, key, value, expiry stamp and whether the value is framed.
+type Restored struct {
+	H          uint64
+	Key, Value []byte
+	Expiry     int64
+	Framed     bool
+}
+
+// RestoreAll stores entries read back from a snapshot, under one taking
+// of the lock, each as an entry that earned main's ring if the shard
+// holds no entry of its key and main has room for it without evicting;
+// it returns how many it stored. It never evicts: a snapshot comes most
+// recently used first, so what comes once the shard is full is worth
+// less than what it holds, and an entry written since the load began
+// (here, by anyone) wins over the snapshot's.
+func (s *Shard) RestoreAll(now int64, es []Restored) int {
 	s.mu.Lock()
 	defer s.unlock()
-	if !s.open || size > s.maxRecord {
-		return false
-	}
-	tag := uint32(h)
-	if slot, _ := s.find(tag, key); slot >= 0 {
-		return false
+	if !s.open {
+		return 0
 	}
 	s.beginWrite() // a replan moves what readers without the lock read
 	defer s.endWrite()
+	stored := 0
+	for i := range es {
+		if s.restore(now, &es[i]) {
+			stored++
+		}
+	}
+	return stored
+}
+
+func (s *Shard) restore(now int64, e *Restored) bool {
+	size := HeaderSize + len(e.Key) + len(e.Value)
+	tag := uint32(e.H)
+	if len(e.Key) > MaxKeyLen || size > s.maxRecord {
+		return false
+	}
+	if slot, _ := s.find(tag, e.Key); slot >= 0 {
+		return false
+	}
 	if s.unbalanced() {
 		s.rebalance()
 	}
 	if s.live >= s.maxLive || !s.rings[mainRing].Fits(size) {
 		return false
 	}
-	*s.gen(h)++
+	*s.gen(e.H)++
 	flags := uint8(0)
-	if framed {
+	if e.Framed {
 		flags = flagFramed
 	}
 	g := s.alloc(mainRing, size, now)
 	b := s.bytes(g, size)
-	writeHeader(b, entryHeader{keyLen: len(key), valLen: len(value), expiry: expiry, flags: flags})
-	copy(b[HeaderSize:], key)
-	copy(b[HeaderSize+len(key):], value)
+	writeHeader(b, entryHeader{keyLen: len(e.Key), valLen: len(e.Value), expiry: e.Expiry, flags: flags})
+	copy(b[HeaderSize:], e.Key)
+	copy(b[HeaderSize+len(e.Key):], e.Value)
 	s.insert(tag, g)
 	s.live++
 	s.liveBytes += size
