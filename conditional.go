@@ -20,7 +20,8 @@ import (
 func (c *Cache) SetIfAbsent(key, value []byte, ttl time.Duration) (bool, error) {
 	now := c.clock.Now()
 	return c.setIf(key, value, ttl, now, frame{}, func(old []byte, framed, present bool) bool {
-		return !present || !c.readable(old, framed, now)
+		var big chunked
+		return !present || !c.readable(old, framed, now, &big)
 	})
 }
 
@@ -36,7 +37,8 @@ func (c *Cache) SetIfNewer(key, value []byte, version uint64, ttl time.Duration)
 	now := c.clock.Now()
 	f := frame{kind: kindValue, versioned: true, version: version, born: now}
 	return c.setIf(key, value, ttl, now, f, func(old []byte, framed, present bool) bool {
-		if !present || !framed || !c.readable(old, framed, now) {
+		var big chunked
+		if !present || !framed || !c.readable(old, framed, now, &big) {
 			return true
 		}
 		of, _ := readFrame(old)
@@ -62,13 +64,12 @@ func (c *Cache) Version(key []byte) (uint64, bool) {
 }
 
 // readable reports whether a read would return something of a stored
-// value: a plain value, a fresh framed one, or the head of a chunked one.
-func (c *Cache) readable(v []byte, framed bool, now int64) bool {
-	if _, _, ok := c.served(v, framed, now); ok {
-		return true
-	}
-	var big chunked
-	return big.seen(c.clock, v, framed, now)
+// value: a plain value, a fresh framed one, or the head of a chunked one,
+// whose manifest goes to big (its chunks, in other shards, are not
+// checked here).
+func (c *Cache) readable(v []byte, framed bool, now int64, big *chunked) bool {
+	_, _, ok := c.served(v, framed, now)
+	return ok || big.seen(c.clock, v, framed, now)
 }
 
 // setIf is the write of SetIfAbsent (f the zero frame: the value as Set

@@ -30,6 +30,10 @@ const versionSize = 8
 
 const versionedBit = 1 << 4
 
+// headBits are the bits of a frame's first byte that mean something: the
+// kind, the codec and versionedBit.
+const headBits = 0x0f | versionedBit
+
 type frameKind uint8
 
 const (
@@ -56,13 +60,21 @@ func (f frame) size() int {
 }
 
 func putFrame(b []byte, f frame) {
-	b[0] = byte(f.kind) | byte(f.codec)<<2
+	b[0] = f.head()
 	ttl.PutStamp(b[1:], f.fresh)
 	ttl.PutStamp(b[1+ttl.StampSize:], f.born)
 	if f.versioned {
-		b[0] |= versionedBit
 		binary.LittleEndian.PutUint64(b[frameSize:], f.version)
 	}
+}
+
+// head is the frame's first byte.
+func (f frame) head() byte {
+	b := byte(f.kind) | byte(f.codec)<<2
+	if f.versioned {
+		b |= versionedBit
+	}
+	return b
 }
 
 func readFrame(b []byte) (frame, []byte) {

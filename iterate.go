@@ -72,17 +72,11 @@ func (c *Cache) each(values bool, yield func(key, value []byte) bool) {
 // a read would return (appended to dst), or with values false only
 // whether there is one. Chunks, tombstones and stale values are not.
 func (c *Cache) yielded(dst, key, v []byte, framed bool, now int64, values bool) ([]byte, bool) {
-	if !values && !framed {
-		return nil, true
-	}
-	if !values {
-		if _, _, ok := c.served(v, framed, now); ok {
-			return nil, true
-		}
-		var big chunked
-		return nil, big.seen(c.clock, v, framed, now) && c.chunksPresent(c.hasher.Sum(key), big, now)
-	}
 	var big chunked
+	if !values {
+		ok := c.readable(v, framed, now, &big)
+		return nil, ok && (big.m.chunks == 0 || c.chunksPresent(c.hasher.Sum(key), big, now))
+	}
 	out, ok := c.appendValue(dst, v, framed, now, &big)
 	switch {
 	case big.m.chunks > 0:

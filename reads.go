@@ -156,8 +156,7 @@ func (c *Cache) Has(key []byte) bool {
 	now := c.clock.Now()
 	var big chunked
 	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool {
-		_, _, ok := c.served(v, framed, now)
-		return ok || big.seen(c.clock, v, framed, now)
+		return c.readable(v, framed, now, &big)
 	})
 	if ok && big.m.chunks > 0 {
 		return c.chunksPresent(h, big, now)

@@ -240,7 +240,7 @@ func savedFrame(v []byte) bool {
 	if v[0]&versionedBit != 0 {
 		need += versionSize
 	}
-	return kind == kindValue && codec <= Zstd && v[0]&^(versionedBit|0x0f) == 0 && len(v) >= need
+	return kind == kindValue && codec <= Zstd && v[0]&^headBits == 0 && len(v) >= need
 }
 
 // narrowFrame turns a saved frame (wideFrame bytes, Unix ms) into memory's

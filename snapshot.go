@@ -89,21 +89,19 @@ func (c *Cache) WriteTo(w io.Writer) (int64, error) {
 func (c *Cache) saveEntry(sw *snapshotWriter, scratch, key, v []byte, framed bool, expiry, now int64) []byte {
 	wall := c.wallOf(expiry)
 	if !framed {
-		sw.entry(key, v, false, wall, nil)
+		sw.entry(key, v, wall, nil)
 		return scratch
 	}
 	f, _ := readFrame(v)
 	switch {
 	case f.kind == kindValue && f.servable(c.clock, now):
-		sw.entry(key, v, true, wall, func(b []byte) {
-			f.fresh, f.born = c.wallOf(f.fresh), c.wallOf(f.born)
-			putWallFrame(b, f)
-		})
+		f.fresh, f.born = c.wallOf(f.fresh), c.wallOf(f.born)
+		sw.entry(key, v, wall, &f)
 	case f.kind == kindManifest:
 		var big chunked
 		if big.seen(c.clock, v, framed, now) {
 			if out, ok := c.gather(scratch, c.hasher.Sum(key), big, now); ok {
-				sw.entry(key, out, false, wall, nil)
+				sw.entry(key, out, wall, nil)
 				return out[:0]
 			}
 		}
@@ -123,10 +121,7 @@ func (c *Cache) wallOf(stamp int64) int64 {
 // each: a saved frame is wideFrame bytes where memory's is frameSize, and
 // a version, when there is one, follows either.
 func putWallFrame(b []byte, f frame) {
-	b[0] = byte(f.kind) | byte(f.codec)<<2
-	if f.versioned {
-		b[0] |= versionedBit
-	}
+	b[0] = f.head()
 	binary.LittleEndian.PutUint64(b[1:], uint64(f.fresh))
 	binary.LittleEndian.PutUint64(b[9:], uint64(f.born))
 }
@@ -151,36 +146,30 @@ func (sw *snapshotWriter) write(b []byte) {
 	sw.err = err
 }
 
-// entry adds an entry; a framed one's frame is widened to hold its stamps
-// as Unix ms (wide, then the value after the frame), and rewrite fills
-// the wide frame.
-func (sw *snapshotWriter) entry(key, value []byte, framed bool, wall int64, rewrite func([]byte)) {
-	body := len(key) + len(value)
-	if framed {
-		body += wideFrame - frameSize
+// entry adds an entry: value as stored, or, with a frame f (its stamps
+// already Unix ms), the frame widened to hold them (see putWallFrame)
+// and the rest of value after memory's frame.
+func (sw *snapshotWriter) entry(key, value []byte, wall int64, f *frame) {
+	vl := len(value)
+	if f != nil {
+		vl += wideFrame - frameSize
 	}
-	if len(sw.section)+entryHeadLen+body > maxSection {
+	if len(sw.section)+entryHeadLen+len(key)+vl > maxSection {
 		sw.flush()
 	}
 	var head [entryHeadLen]byte
 	binary.LittleEndian.PutUint16(head[0:], uint16(len(key)))
-	vl := len(value)
-	if framed {
-		vl += wideFrame - frameSize
-	}
 	binary.LittleEndian.PutUint32(head[2:], uint32(vl))
-	if framed {
-		head[6] = 1
-	}
 	binary.LittleEndian.PutUint64(head[7:], uint64(wall))
-	sw.section = append(append(sw.section, head[:]...), key...)
-	if framed {
+	if f == nil {
+		sw.section = append(append(append(sw.section, head[:]...), key...), value...)
+	} else {
+		head[6] = 1
+		sw.section = append(append(sw.section, head[:]...), key...)
 		at := len(sw.section)
 		sw.section = append(sw.section, make([]byte, wideFrame)...)
-		rewrite(sw.section[at:])
+		putWallFrame(sw.section[at:], *f)
 		sw.section = append(sw.section, value[frameSize:]...)
-	} else {
-		sw.section = append(sw.section, value...)
 	}
 	sw.count++
 	sw.total++

@@ -53,14 +53,7 @@ func (s *Shard) restore(now int64, e *Restored) bool {
 	if e.Framed {
 		flags = flagFramed
 	}
-	g := s.alloc(mainRing, size, now)
-	b := s.bytes(g, size)
-	writeHeader(b, entryHeader{keyLen: len(e.Key), valLen: len(e.Value), expiry: e.Expiry, flags: flags})
-	copy(b[HeaderSize:], e.Key)
-	copy(b[HeaderSize+len(e.Key):], e.Value)
-	s.insert(tag, g)
-	s.live++
-	s.liveBytes += size
+	s.place(mainRing, tag, e.Key, e.Value, now, e.Expiry, flags)
 	s.stats.Sets++
 	s.stats.Admissions++
 	return true

@@ -278,6 +278,13 @@ func (s *Shard) storeIf(h uint64, key, value []byte, now, expiry int64, framed, 
 			s.reclaimHead(mainRing, now)
 		}
 	}
+	s.place(r, tag, key, value, now, expiry, flags)
+	return true, nil
+}
+
+// place writes a new entry at the tail of ring r and indexes it.
+func (s *Shard) place(r int, tag uint32, key, value []byte, now, expiry int64, flags uint8) {
+	size := HeaderSize + len(key) + len(value)
 	g := s.alloc(r, size, now)
 	if r == probation {
 		s.probLive++
@@ -289,7 +296,6 @@ func (s *Shard) storeIf(h uint64, key, value []byte, now, expiry int64, framed, 
 	s.insert(tag, g)
 	s.live++
 	s.liveBytes += size
-	return true, nil
 }
 
 // allows shows cond key's live entry, if any, and returns its answer.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -39,9 +40,12 @@ func (t *Tier) client() (rueidis.Client, error) {
 	return nil, fmt.Errorf("%w: not connected yet", ErrUnavailable)
 }
 
-// leased reports whether the lease holds, lapsing it if it ran out: the
-// check a read makes before it serves a local copy.
+// leased reports whether the tier is up and its lease holds, lapsing it
+// if it ran out: the check a read makes before it serves a local copy.
 func (t *Tier) leased() bool {
+	if !t.up.Load() {
+		return false
+	}
 	end := t.leaseEnd.Load()
 	// A heartbeat every Lease/4 keeps the end over 3/4 of a lease ahead:
 	// only a late one brings it within half a lease, where the clock's
@@ -174,22 +178,17 @@ func (t *Tier) pingAll(c rueidis.Client) (answered int, all bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.Lease)
 	defer cancel()
 	nodes := c.Nodes()
-	answers := make(chan bool, len(nodes))
+	var n atomic.Int32
 	var wg sync.WaitGroup
-	for _, n := range nodes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			answers <- n.Do(ctx, n.B().Ping().Build()).Error() == nil
-		}()
+	for _, node := range nodes {
+		wg.Go(func() {
+			if node.Do(ctx, node.B().Ping().Build()).Error() == nil {
+				n.Add(1)
+			}
+		})
 	}
 	wg.Wait()
-	close(answers)
-	for a := range answers {
-		if a {
-			answered++
-		}
-	}
+	answered = int(n.Load())
 	return answered, len(nodes) > 0 && answered == len(nodes)
 }
 

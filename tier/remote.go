@@ -99,14 +99,10 @@ func (t *Tier) fetch(ctx context.Context, key []byte, load ringcache.LoadFunc) (
 			return nil, 0, ctx.Err()
 		case err != nil:
 			return t.direct(ctx, key, load)
-		case r.kind == foundValue:
-			t.stats.redisHits.Add(1)
-			return r.value, t.localTTL(r.pxat), nil
-		case r.kind == foundAbsent:
-			t.stats.redisHits.Add(1)
-			return nil, 0, ErrNotFound
 		}
-		t.stats.redisMisses.Add(1)
+		if v, d, ok, err := t.answer(r); ok {
+			return v, d, err
+		}
 		token, err := t.lock(ctx, k)
 		switch {
 		case err != nil && ctx.Err() != nil:
@@ -132,18 +128,29 @@ func peek(ctx context.Context, key []byte, t *Tier) ([]byte, time.Duration, erro
 		return nil, 0, errDown
 	}
 	r, err := t.read(ctx, k)
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, 0, err
-	case r.kind == foundValue:
+	}
+	if v, d, ok, err := t.answer(r); ok {
+		return v, d, err
+	}
+	return nil, 0, errPeekMissed
+}
+
+// answer is what a local miss returns for what a read found in Redis: a
+// value, or ErrNotFound for the absent placeholder, counted as a Redis
+// hit. ok is false, and a Redis miss counted, when Redis held neither.
+func (t *Tier) answer(r reading) (v []byte, d time.Duration, ok bool, err error) {
+	switch r.kind {
+	case foundValue:
 		t.stats.redisHits.Add(1)
-		return r.value, t.localTTL(r.pxat), nil
-	case r.kind == foundAbsent:
+		return r.value, t.localTTL(r.pxat), true, nil
+	case foundAbsent:
 		t.stats.redisHits.Add(1)
-		return nil, 0, ErrNotFound
+		return nil, 0, true, ErrNotFound
 	}
 	t.stats.redisMisses.Add(1)
-	return nil, 0, errPeekMissed
+	return nil, 0, false, nil
 }
 
 // delivered reports whether key has no write queued, delivering the

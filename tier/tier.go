@@ -120,9 +120,7 @@ func (t *Tier) GetOrLoad(ctx context.Context, dst, key []byte, load ringcache.Lo
 	if load == nil {
 		return dst, ErrNilLoader
 	}
-	if t.up.Load() {
-		t.leased()
-	}
+	t.leased()
 	for {
 		out, err := ringcache.GetOrLoadWith(t.local, ctx, dst, key, fetch, loadArgs{t, load})
 		if !errors.Is(err, errPeekMissed) {
@@ -142,9 +140,7 @@ func (t *Tier) GetOrLoad(ctx context.Context, dst, key []byte, load ringcache.Lo
 // missing while that is remembered, an error wrapping ErrUnavailable when
 // Redis could not be read, and ErrKeyTooLarge, ErrClosed or ctx's error.
 func (t *Tier) Get(ctx context.Context, dst, key []byte) ([]byte, error) {
-	if t.up.Load() {
-		t.leased()
-	}
+	t.leased()
 	out, err := ringcache.GetOrLoadWith(t.local, ctx, dst, key, peek, t)
 	if errors.Is(err, errPeekMissed) {
 		return out, ErrNotCached
@@ -280,13 +276,14 @@ func (t *Tier) Close() error {
 	close(t.quit)
 	<-t.stopped
 	defer t.epoch.Load().cancel()
-	var err error
-	if c, cerr := t.client(); cerr == nil {
-		if n := t.pending.len(); n > 0 && !t.deliver(c, t.pending.keys()) {
-			err = fmt.Errorf("%w: %d queued invalidations were not delivered", ErrUnavailable, t.pending.len())
+	if c, err := t.client(); err == nil {
+		if t.pending.len() > 0 {
+			t.deliver(c, t.pending.keys())
 		}
 		c.Close()
-	} else if n := t.pending.len(); n > 0 {
+	}
+	var err error
+	if n := t.pending.len(); n > 0 {
 		err = fmt.Errorf("%w: %d queued invalidations were not delivered", ErrUnavailable, n)
 	}
 	t.waits.wakeAll()
@@ -325,10 +322,7 @@ var errDown = fmt.Errorf("%w: no answer from Redis within the lease", ErrUnavail
 // call asks to send commands to Redis: the lease must hold and the
 // breaker let it through. done reports the outcome to the breaker.
 func (t *Tier) call() (rueidis.Client, func(context.Context, error), error) {
-	if t.up.Load() {
-		t.leased()
-	}
-	if !t.up.Load() && !t.partial.Load() {
+	if !t.leased() && !t.partial.Load() {
 		return nil, nil, errDown
 	}
 	c, err := t.client()

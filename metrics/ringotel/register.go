@@ -15,21 +15,16 @@ import (
 // attribute cache=name. Unregister the returned registration to stop
 // observing c (before closing it, say).
 func RegisterCache(meter metric.Meter, name string, c *ringcache.Cache) (metric.Registration, error) {
-	cache, err := instruments(meter, "ringcache.", figures.Cache)
-	if err != nil {
-		return nil, err
-	}
-	loadTime, err := loadTimeCounter(meter)
+	cache, err := newCacheInstruments(meter)
 	if err != nil {
 		return nil, err
 	}
 	attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("cache", name)))
 	return meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		s := c.Stats()
-		observe(o, cache, figures.Cache, &s, attrs)
-		o.ObserveFloat64(loadTime, s.LoadTimes.Sum.Seconds(), attrs)
+		cache.observe(o, &s, attrs)
 		return nil
-	}, append(observables(cache), loadTime)...)
+	}, cache.observables()...)
 }
 
 // RegisterTier creates t's instruments with meter, its own and its local
@@ -39,28 +34,42 @@ func RegisterTier(meter metric.Meter, name string, t *tier.Tier) (metric.Registr
 	if err != nil {
 		return nil, err
 	}
-	local, err := instruments(meter, "ringcache.", figures.Cache)
-	if err != nil {
-		return nil, err
-	}
-	loadTime, err := loadTimeCounter(meter)
+	local, err := newCacheInstruments(meter)
 	if err != nil {
 		return nil, err
 	}
 	attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("cache", name)))
-	all := append(append(observables(own), observables(local)...), loadTime)
 	return meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		s := t.Stats()
 		observe(o, own, figures.Tier, &s, attrs)
-		observe(o, local, figures.Cache, &s.Local, attrs)
-		o.ObserveFloat64(loadTime, s.Local.LoadTimes.Sum.Seconds(), attrs)
+		local.observe(o, &s.Local, attrs)
 		return nil
-	}, all...)
+	}, append(observables(own), local.observables()...)...)
 }
 
-func loadTimeCounter(meter metric.Meter) (metric.Float64ObservableCounter, error) {
-	return meter.Float64ObservableCounter("ringcache.load.time", metric.WithUnit("s"),
+// cacheInstruments are a cache's figures and its loads' total time.
+type cacheInstruments struct {
+	figures  []instrument
+	loadTime metric.Float64ObservableCounter
+}
+
+func newCacheInstruments(meter metric.Meter) (cacheInstruments, error) {
+	figs, err := instruments(meter, "ringcache.", figures.Cache)
+	if err != nil {
+		return cacheInstruments{}, err
+	}
+	loadTime, err := meter.Float64ObservableCounter("ringcache.load.time", metric.WithUnit("s"),
 		metric.WithDescription("Seconds loader calls took, summed; background refreshes included."))
+	return cacheInstruments{figs, loadTime}, err
+}
+
+func (ci cacheInstruments) observe(o metric.Observer, s *ringcache.Stats, attrs metric.ObserveOption) {
+	observe(o, ci.figures, figures.Cache, s, attrs)
+	o.ObserveFloat64(ci.loadTime, s.LoadTimes.Sum.Seconds(), attrs)
+}
+
+func (ci cacheInstruments) observables() []metric.Observable {
+	return append(observables(ci.figures), ci.loadTime)
 }
 
 // instrument is a figure's counter or gauge.

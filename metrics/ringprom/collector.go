@@ -10,7 +10,7 @@ import (
 
 // CacheCollector is a prometheus.Collector of one cache's Stats.
 type CacheCollector struct {
-	stats  func() ringcache.Stats
+	c      *ringcache.Cache // nil for a tier's local cache, collected by its TierCollector
 	cache  []*prometheus.Desc
 	loadsH *prometheus.Desc
 }
@@ -18,15 +18,16 @@ type CacheCollector struct {
 // NewCacheCollector returns a collector of c's Stats, labelled
 // cache=name. Register it with a prometheus.Registerer.
 func NewCacheCollector(name string, c *ringcache.Cache) *CacheCollector {
-	return newCacheCollector("ringcache", name, c.Stats)
+	cc := newCacheCollector(name)
+	cc.c = c
+	return cc
 }
 
-func newCacheCollector(prefix, name string, stats func() ringcache.Stats) *CacheCollector {
+func newCacheCollector(name string) *CacheCollector {
 	labels := prometheus.Labels{"cache": name}
 	return &CacheCollector{
-		stats: stats,
-		cache: descs(prefix, figures.Cache, labels),
-		loadsH: prometheus.NewDesc(prefix+"_load_duration_seconds",
+		cache: descs("ringcache", figures.Cache, labels),
+		loadsH: prometheus.NewDesc("ringcache_load_duration_seconds",
 			"How long loader calls took, background refreshes included.", nil, labels),
 	}
 }
@@ -55,8 +56,9 @@ func (c *CacheCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 // Collect reads Stats once and sends every metric.
-func (c *CacheCollector) Collect(ch chan<- prometheus.Metric) {
-	s := c.stats()
+func (c *CacheCollector) Collect(ch chan<- prometheus.Metric) { c.collect(ch, c.c.Stats()) }
+
+func (c *CacheCollector) collect(ch chan<- prometheus.Metric, s ringcache.Stats) {
 	collect(ch, c.cache, figures.Cache, &s)
 	buckets := make(map[float64]uint64, len(ringcache.LoadBuckets))
 	var cum uint64 // Prometheus's buckets are cumulative
@@ -89,9 +91,7 @@ type TierCollector struct {
 // NewTierCollector returns a collector of t's Stats, labelled cache=name.
 func NewTierCollector(name string, t *tier.Tier) *TierCollector {
 	labels := prometheus.Labels{"cache": name}
-	tc := &TierCollector{t: t, own: descs("ringcache_tier", figures.Tier, labels)}
-	tc.local = newCacheCollector("ringcache", name, func() ringcache.Stats { return t.Stats().Local })
-	return tc
+	return &TierCollector{t: t, own: descs("ringcache_tier", figures.Tier, labels), local: newCacheCollector(name)}
 }
 
 // Describe sends the descriptors of every metric.
@@ -106,7 +106,5 @@ func (c *TierCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *TierCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.t.Stats()
 	collect(ch, c.own, figures.Tier, &s)
-	local := *c.local
-	local.stats = func() ringcache.Stats { return s.Local }
-	local.Collect(ch)
+	c.local.collect(ch, s.Local)
 }
