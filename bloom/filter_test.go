@@ -71,7 +71,13 @@ func TestNoFalseNegativesAndMeasuredRateMatchesTheory(t *testing.T) {
 			t.Logf("measured %.5f, theory for this layout %.5f, target %.5f, %.1f bits per key",
 				measured, theory, tc.p, float64(f.Bytes()*8)/float64(tc.items))
 			require.InDelta(t, theory, measured, 0.25*theory+3/float64(probes)*100)
-			require.LessOrEqual(t, measured, tc.p, "sizing must deliver the target rate")
+			// Sizing must deliver the target rate: exactly for the layout,
+			// and for the measurement within its sampling error, since
+			// each filter draws a random key and the measured rate varies
+			// from run to run (0.001002 was seen against 0.001, for a
+			// layout of 0.00089).
+			require.LessOrEqual(t, theory, tc.p, "sizing must deliver the target rate")
+			require.LessOrEqual(t, measured, tc.p+4*math.Sqrt(tc.p/probes), "sizing must deliver the target rate")
 		})
 	}
 }
