@@ -200,3 +200,72 @@ func TestGet(t *testing.T) {
 		require.ErrorIs(t, err, ErrNotCached)
 	})
 }
+
+// A key queued while the tier is up (its delete failed) is delivered
+// before the tier reads it in Redis: the old value there is never served.
+func TestAQueuedKeyIsDeliveredBeforeARead(t *testing.T) {
+	b := standaloneBackend(t)
+	tr := newTier(t, testConfig(b))
+	key := newKeys("queued-read", 1)[0]
+	src := newSource()
+	src.bump(key)
+	redisSet(t, b, key, "old")
+	tr.queue(string(key)) // as an Invalidate whose DEL failed leaves it
+	got, err := tr.GetOrLoad(context.Background(), nil, key, src.load)
+	require.NoError(t, err)
+	require.Equal(t, encodeVersion(key, 1), got)
+	require.Zero(t, tr.Stats().Pending)
+}
+
+// Coming up again drops the copies loaded while down, however long their
+// UntrackedTTL: from then on every copy is tracked.
+func TestComingUpDropsUntrackedCopies(t *testing.T) {
+	server := redistest.Start(t)
+	b := backend{"own", []string{server.Addr}}
+	cfg := testConfig(b)
+	cfg.Lease = 100 * time.Millisecond
+	cfg.UntrackedTTL = time.Hour
+	tr := newTier(t, cfg)
+	ctx := context.Background()
+	key := newKeys("untracked", 1)[0]
+	src := newSource()
+	lapses := tr.Stats().Lapses
+	server.Kill()
+	eventually(t, func() bool { return tr.Stats().Lapses > lapses }, "the lease lapses")
+	got, err := tr.GetOrLoad(ctx, nil, key, src.load)
+	require.NoError(t, err)
+	require.Equal(t, encodeVersion(key, 0), got, "from the loader, kept untracked")
+	src.bump(key)
+	require.NoError(t, server.Restart())
+	eventually(t, func() bool { return tr.Stats().Recoveries > 0 }, "the tier comes up")
+	got, err = tr.GetOrLoad(ctx, nil, key, src.load)
+	require.NoError(t, err)
+	require.Equal(t, encodeVersion(key, 1), got, "the untracked copy went when the tier came up")
+}
+
+// A call waiting on Redis when it goes silent gives up when the lease
+// lapses, not after RedisTimeout: the read is answered by the loader.
+func TestACallWaitingOnASilentRedisEndsWithTheLease(t *testing.T) {
+	server := redistest.Start(t)
+	b := backend{"own", []string{server.Addr}}
+	cfg := testConfig(b)
+	cfg.Lease = 100 * time.Millisecond
+	cfg.RedisTimeout = 10 * time.Minute
+	cfg.Redis.ConnWriteTimeout = 10 * time.Minute
+	tr := newTier(t, cfg)
+	require.NoError(t, server.Pause())
+	t.Cleanup(func() { _ = server.Resume() })
+	key := newKeys("silent", 1)[0]
+	done := make(chan error, 1)
+	go func() {
+		_, err := tr.GetOrLoad(context.Background(), nil, key, newSource().load)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(time.Minute): // far short of RedisTimeout
+		t.Fatal("the read still waits on the silent Redis")
+	}
+	require.NotZero(t, tr.Stats().DirectLoads)
+}
