@@ -78,6 +78,9 @@ func (c *Cache) ReadFrom(r io.Reader) (int64, error) {
 		// vouched for yet allocates no more than the input holds.
 		buf := ld.buffers.Get().(*bytes.Buffer)
 		buf.Reset()
+		// Room for a section of the size writers make, so that its bytes
+		// are read straight into place.
+		buf.Grow(int(min(length+8, 2*maxSection)) + bytes.MinRead)
 		if _, err := io.CopyN(buf, cr, length+8); err != nil {
 			return cr.n, ld.finish(corrupt("section %d: %v", sections, err))
 		}
