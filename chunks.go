@@ -62,27 +62,33 @@ func readManifest(b []byte) (manifest, bool) {
 	}, true
 }
 
-// chunked is a manifest found by a read, with its frame.
+// chunked is the head of a value in chunks that a read found under its
+// shard's lock (see engine.read), with its frame: the chunks are entries
+// of other shards, so the read finishes after the lock, with gathered or
+// present.
 type chunked struct {
 	f frame
 	m manifest
 }
 
-// seen records a fresh manifest in v for the caller to gather after its
-// shard lock is released; it reports whether there was one.
-func (b *chunked) seen(clock *ttl.Clock, v []byte, framed bool, now int64) bool {
-	if !framed {
-		return false
+// gathered finishes a read that appended out to dst, or found nothing
+// (ok false): when it found the head of a chunked value, its chunks are
+// gathered into dst instead (dst and false when one is gone).
+func (c *engine) gathered(dst, out []byte, ok bool, h uint64, big *chunked, now int64) ([]byte, bool) {
+	switch {
+	case !ok:
+		return dst, false
+	case big.m.chunks == 0:
+		return out, true
 	}
-	f, payload := readFrame(v)
-	if f.kind != kindManifest || clock.Expired(f.fresh, now) {
-		return false
-	}
-	m, ok := readManifest(payload)
-	if ok {
-		b.f, b.m = f, m
-	}
-	return ok
+	return c.gather(dst, h, *big, now)
+}
+
+// present finishes a read that copies nothing and reports ok: when the
+// read found the head of a chunked value, whether every chunk is still
+// there too.
+func (c *engine) present(ok bool, h uint64, big *chunked, now int64) bool {
+	return ok && (big.m.chunks == 0 || c.chunksPresent(h, *big, now))
 }
 
 // chunkBytes is the payload of a full chunk in a cache whose shards
@@ -109,7 +115,7 @@ func maxChunkedKey(shardLimit, maxChunked int) int {
 }
 
 // chunkShard is the shard of chunk i of the value under a key hashing to h.
-func (c *Cache) chunkShard(h uint64, i int) *shard.Shard {
+func (c *engine) chunkShard(h uint64, i int) *shard.Shard {
 	return &c.shards[(int(h>>c.shift)+1+i)%len(c.shards)].Shard
 }
 
@@ -124,10 +130,10 @@ func chunkKey(dst []byte, id uint64, i int) []byte {
 // setChunked stores a value too large for a shard in chunks, each
 // compressed on its own when that saves space, behind a manifest under
 // key framed by f (its kind is set here); expiry is the entries' engine
-// expiry. With fill, the manifest is stored only if key's write
+// expiry. With ifGen, the manifest is stored only if key's write
 // generation is still gen, and the result says whether it was. It holds
 // no more than one chunk of scratch, whatever the value's size.
-func (c *Cache) setChunked(h uint64, key, value []byte, f frame, expiry int64, fill bool, gen uint32) (bool, error) {
+func (c *engine) setChunked(h uint64, key, value []byte, f frame, expiry int64, ifGen bool, gen uint32) (bool, error) {
 	if len(key)+len(value) > c.maxChunked {
 		return false, ErrEntryTooLarge
 	}
@@ -136,8 +142,8 @@ func (c *Cache) setChunked(h uint64, key, value []byte, f frame, expiry int64, f
 	per := chunkBytes(c.maxEntry)
 	m.chunks = (len(value) + per - 1) / per
 
-	vp := c.codecs.buffers.Get().(*[]byte)
-	defer c.codecs.buffers.Put(vp)
+	vp := c.borrow()
+	defer c.giveBack(vp)
 	var err error
 	written, saved := 0, 0
 	c.eachChunk(h, m.id, m.chunks, func(s *shard.Shard, ch uint64, ck []byte, i int) bool {
@@ -162,7 +168,7 @@ func (c *Cache) setChunked(h uint64, key, value []byte, f frame, expiry int64, f
 	*vp = head
 	s := c.shardFor(h)
 	var ok bool
-	if fill {
+	if ifGen {
 		ok, err = s.Fill(h, key, head, now, expiry, true, gen)
 	} else {
 		err = s.Set(h, key, head, now, expiry, true)
@@ -175,19 +181,17 @@ func (c *Cache) setChunked(h uint64, key, value []byte, f frame, expiry int64, f
 	if old.chunks > 0 && old.id != m.id {
 		c.dropChunks(h, old, old.chunks)
 	}
-	c.loading.stats.compressedSaved.Add(uint64(saved))
+	c.saved.Add(uint64(saved))
 	return true, nil
 }
 
 // manifestOf returns the manifest stored under key, expired or not (the
 // zero manifest when there is none), without counting a read.
-func (c *Cache) manifestOf(h uint64, key []byte, now int64) manifest {
+func (c *engine) manifestOf(h uint64, key []byte, now int64) manifest {
 	var m manifest
 	c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool {
-		if framed {
-			if f, payload := readFrame(v); f.kind == kindManifest {
-				m, _ = readManifest(payload)
-			}
+		if f, payload := decode(v, framed); f.kind == kindManifest {
+			m, _ = readManifest(payload)
 		}
 		return false
 	})
@@ -197,7 +201,10 @@ func (c *Cache) manifestOf(h uint64, key []byte, now int64) manifest {
 // eachChunk calls fn with the shard, hash and key of each of the first n
 // chunks of the value written with id under a key hashing to h, until fn
 // returns false; it reports whether fn never did.
-func (c *Cache) eachChunk(h, id uint64, n int, fn func(s *shard.Shard, ch uint64, ck []byte, i int) bool) bool {
+func (c *engine) eachChunk(h, id uint64, n int, fn func(s *shard.Shard, ch uint64, ck []byte, i int) bool) bool {
+	if n == 0 {
+		return true // before kb, which fn's unknown use of ck puts on the heap
+	}
 	var kb [chunkSuffix]byte
 	for i := range n {
 		ck := chunkKey(kb[:0], id, i)
@@ -210,7 +217,7 @@ func (c *Cache) eachChunk(h, id uint64, n int, fn func(s *shard.Shard, ch uint64
 
 // dropChunks deletes the first n chunks of m's value under a key hashing
 // to h.
-func (c *Cache) dropChunks(h uint64, m manifest, n int) {
+func (c *engine) dropChunks(h uint64, m manifest, n int) {
 	now := c.clock.Now()
 	c.eachChunk(h, m.id, n, func(s *shard.Shard, ch uint64, ck []byte, _ int) bool {
 		s.Delete(ch, ck, now, nil)
@@ -221,17 +228,14 @@ func (c *Cache) dropChunks(h uint64, m manifest, n int) {
 // gather appends the value b describes to dst, chunk by chunk (counted
 // reads, so that a hot value's chunks stay); it reports false, with dst
 // unchanged, when a chunk is missing or the whole fails its checks.
-func (c *Cache) gather(dst []byte, h uint64, b chunked, now int64) ([]byte, bool) {
+func (c *engine) gather(dst []byte, h uint64, b chunked, now int64) ([]byte, bool) {
 	out := dst
 	whole := c.eachChunk(h, b.m.id, b.m.chunks, func(s *shard.Shard, ch uint64, ck []byte, _ int) bool {
 		ok, _ := s.Read(ch, ck, now, func(v []byte, framed bool) bool {
-			if !isChunk(v, framed, 0) {
-				return false
-			}
-			f, payload := readFrame(v)
-			var err error
-			out, err = c.codecs.appendPayload(out, f, payload)
-			return err == nil && len(out)-len(dst) <= b.m.length
+			f, payload := decode(v, framed)
+			return f.kind == kindChunk &&
+				c.withValue(f, payload, func(b []byte) { out = append(out, b...) }) &&
+				len(out)-len(dst) <= b.m.length
 		})
 		return ok
 	})
@@ -244,22 +248,19 @@ func (c *Cache) gather(dst []byte, h uint64, b chunked, now int64) ([]byte, bool
 // chunksPresent reports whether every chunk of b's value is stored as a
 // chunk, without counting reads or reading their bytes (gather checks
 // those).
-func (c *Cache) chunksPresent(h uint64, b chunked, now int64) bool {
+func (c *engine) chunksPresent(h uint64, b chunked, now int64) bool {
 	return c.eachChunk(h, b.m.id, b.m.chunks, func(s *shard.Shard, ch uint64, ck []byte, _ int) bool {
 		return s.Peek(ch, ck, now, isChunk)
 	})
 }
 
 func isChunk(v []byte, framed bool, _ int64) bool {
-	if !framed {
-		return false
-	}
-	f, _ := readFrame(v)
+	f, _ := decode(v, framed)
 	return f.kind == kindChunk
 }
 
 // touchChunks gives every chunk of b's value the expiry stamp.
-func (c *Cache) touchChunks(h uint64, b chunked, fresh, expiry int64) {
+func (c *engine) touchChunks(h uint64, b chunked, fresh, expiry int64) {
 	now := c.clock.Now()
 	c.eachChunk(h, b.m.id, b.m.chunks, func(s *shard.Shard, ch uint64, ck []byte, _ int) bool {
 		s.Update(ch, ck, now, func(v []byte, _ bool, _ int64) (int64, bool) {

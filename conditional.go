@@ -17,11 +17,12 @@ import (
 // of the loading layer or a value kept only for stale-if-error does not
 // count as present; a value in chunks does (its chunks are not checked).
 // Errors are SetWithTTL's; a failed or refused write changes nothing.
-func (c *Cache) SetIfAbsent(key, value []byte, ttl time.Duration) (bool, error) {
+func (c *engine) SetIfAbsent(key, value []byte, ttl time.Duration) (bool, error) {
 	now := c.clock.Now()
 	return c.setIf(key, value, ttl, now, frame{}, func(old []byte, framed, present bool) bool {
 		var big chunked
-		return !present || !c.readable(old, framed, now, &big)
+		_, live := c.read(old, framed, now, &big)
+		return !present || !live
 	})
 }
 
@@ -33,48 +34,34 @@ func (c *Cache) SetIfAbsent(key, value []byte, ttl time.Duration) (bool, error) 
 // than any version. Version reads the version back; Get and the other
 // reads see the value as they see any. The value is stored uncompressed.
 // Errors are SetWithTTL's; a failed or refused write changes nothing.
-func (c *Cache) SetIfNewer(key, value []byte, version uint64, ttl time.Duration) (bool, error) {
+func (c *engine) SetIfNewer(key, value []byte, version uint64, ttl time.Duration) (bool, error) {
 	now := c.clock.Now()
 	f := frame{kind: kindValue, versioned: true, version: version, born: now}
 	return c.setIf(key, value, ttl, now, f, func(old []byte, framed, present bool) bool {
 		var big chunked
-		if !present || !framed || !c.readable(old, framed, now, &big) {
-			return true
-		}
-		of, _ := readFrame(old)
-		return !of.versioned || of.version < version
+		e, live := c.read(old, framed, now, &big)
+		return !present || !live || !e.f.versioned || e.f.version < version
 	})
 }
 
 // Version returns the version SetIfNewer stored with key's live value, and
 // false when key has no live value or one written without a version.
-func (c *Cache) Version(key []byte) (uint64, bool) {
+func (c *engine) Version(key []byte) (uint64, bool) {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	var version uint64
 	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool {
-		if !framed {
-			return false
-		}
-		f, _ := readFrame(v)
-		version = f.version
-		return f.versioned && f.servable(c.clock, now)
+		var big chunked
+		e, live := c.read(v, framed, now, &big)
+		version = e.f.version
+		return live && e.f.versioned
 	})
 	return version, ok
 }
 
-// readable reports whether a read would return something of a stored
-// value: a plain value, a fresh framed one, or the head of a chunked one,
-// whose manifest goes to big (its chunks, in other shards, are not
-// checked here).
-func (c *Cache) readable(v []byte, framed bool, now int64, big *chunked) bool {
-	_, _, ok := c.served(v, framed, now)
-	return ok || big.seen(c.clock, v, framed, now)
-}
-
 // setIf is the write of SetIfAbsent (f the zero frame: the value as Set
 // stores it) and SetIfNewer (f a versioned frame).
-func (c *Cache) setIf(key, value []byte, d time.Duration, now int64, f frame, cond func(old []byte, framed, present bool) bool) (bool, error) {
+func (c *engine) setIf(key, value []byte, d time.Duration, now int64, f frame, cond func(old []byte, framed, present bool) bool) (bool, error) {
 	switch {
 	case d < 0:
 		return false, ErrInvalidTTL
@@ -86,8 +73,8 @@ func (c *Cache) setIf(key, value []byte, d time.Duration, now int64, f frame, co
 	h := c.hasher.Sum(key)
 	s := c.shardFor(h)
 	expiry := ttl.Stamp(now, c.jittered(d))
-	bp := c.codecs.buffers.Get().(*[]byte)
-	defer c.codecs.buffers.Put(bp)
+	bp := c.borrow()
+	defer c.giveBack(bp)
 	stored, framed := value, false
 	switch {
 	case f.versioned:

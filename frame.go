@@ -2,16 +2,12 @@ package ringcache
 
 import (
 	"encoding/binary"
-	"fmt"
-	"slices"
-	"sync"
-
-	"github.com/klauspost/compress/s2"
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/ringcache/ringcache/ttl"
 )
 
+// The frame: the one codec of what the cache stores in front of a value.
+//
 // A framed value starts with frameSize bytes that the cache writes for
 // values it compressed or loaded, and that readers never see:
 //
@@ -22,7 +18,8 @@ import (
 //
 // A value written by SetIfNewer (bit 4 of byte 0 set) has its version in
 // the 8 bytes that follow. Plain values written by Set without
-// compression carry no frame.
+// compression carry no frame. Every read decodes what it finds with
+// found, once.
 const frameSize = 11
 
 // versionSize is the size of a versioned frame's version.
@@ -77,18 +74,24 @@ func (f frame) head() byte {
 	return b
 }
 
-func readFrame(b []byte) (frame, []byte) {
-	kind, codec := readHead(b[0])
+// decode splits a stored value into its frame and payload; a value stored
+// without a frame has the zero frame: a plain, uncompressed value that
+// never goes stale by itself.
+func decode(v []byte, framed bool) (frame, []byte) {
+	if !framed {
+		return frame{}, v
+	}
+	kind, codec := readHead(v[0])
 	f := frame{
 		kind:  kind,
 		codec: codec,
-		fresh: ttl.ReadStamp(b[1:]),
-		born:  ttl.ReadStamp(b[1+ttl.StampSize:]),
+		fresh: ttl.ReadStamp(v[1:]),
+		born:  ttl.ReadStamp(v[1+ttl.StampSize:]),
 	}
-	if b[0]&versionedBit != 0 && len(b) >= frameSize+versionSize {
-		f.versioned, f.version = true, binary.LittleEndian.Uint64(b[frameSize:])
+	if v[0]&versionedBit != 0 && len(v) >= frameSize+versionSize {
+		f.versioned, f.version = true, binary.LittleEndian.Uint64(v[frameSize:])
 	}
-	return f, b[f.size():]
+	return f, v[f.size():]
 }
 
 // readHead decodes a frame's first byte.
@@ -105,156 +108,93 @@ func copiesFramed(head byte) bool {
 	return kind == kindValue && codec == NoCompression && head&versionedBit == 0
 }
 
-// served is what a plain read finds in a stored value: its frame (the zero
-// frame, a plain uncompressed value, for one stored without), its payload,
-// and whether a plain read serves it at all: a tombstone or a value past
-// its freshness (kept only for stale-if-error) it does not.
-func (c *Cache) served(v []byte, framed bool, now int64) (frame, []byte, bool) {
-	if !framed {
-		return frame{}, v, true
+// due reports whether a value is in the last share of its life (never for
+// one that does not expire).
+func (f frame) due(share float64, now int64) bool {
+	if share == 0 || f.fresh == ttl.Never {
+		return false
 	}
-	f, payload := readFrame(v)
-	return f, payload, f.servable(c.clock, now)
+	return float64(f.fresh-now) <= share*float64(f.fresh-f.born)
 }
 
-// servable reports whether a framed value answers plain reads at now,
-// clock's reading (see ttl.Clock.Expired).
-func (f frame) servable(clock *ttl.Clock, now int64) bool {
-	return f.kind == kindValue && !clock.Expired(f.fresh, now)
-}
-
-// Codec names a compression algorithm for Config.Compression.
-type Codec uint8
+// state is what a read finds in a stored value.
+type state uint8
 
 const (
-	// NoCompression stores values as given.
-	NoCompression Codec = iota
-	// S2 is klauspost/compress's S2, a faster Snappy: cheap to encode and
-	// decode, moderate savings.
-	S2
-	// Zstd is Zstandard at its default level: slower, larger savings.
-	Zstd
+	stateAbsent   state = iota // nothing to read: a chunk, an expired tombstone, a broken manifest
+	stateLive                  // a value, or the head of a chunked one, that reads serve
+	stateStale                 // the same past its freshness, kept for stale-if-error
+	stateNegative              // a live tombstone: the loader said the key does not exist
 )
 
-// Compression configures transparent value compression.
-type Compression struct {
-	// Codec is the algorithm; NoCompression (the zero value) turns it off.
-	Codec Codec
-	// MinSize is the smallest value worth compressing; smaller values are
-	// stored as they are, and their reads and writes stay free of
-	// allocations. Zero means DefaultCompressionMinSize.
-	MinSize int
+// entry is a stored value as found, decoded: its frame, its payload
+// (compressed or not), its state, and for the head of a chunked value its
+// manifest.
+type entry struct {
+	f       frame
+	payload []byte
+	state   state
+	m       manifest
 }
 
-// DefaultCompressionMinSize is Compression.MinSize when zero.
-const DefaultCompressionMinSize = 512
+// chunked reports whether the entry is the head of a value in chunks.
+func (e *entry) chunked() bool { return e.f.kind == kindManifest }
 
-// codecs holds the cache's encoders; zstd's are safe for concurrent use
-// through EncodeAll and DecodeAll.
-type codecs struct {
-	cfg     Compression
-	zenc    *zstd.Encoder
-	zdec    *zstd.Decoder
-	buffers sync.Pool // *[]byte scratch for framing and decompressing
-}
-
-func newCodecs(cfg Compression) (*codecs, error) {
-	if cfg.MinSize == 0 {
-		cfg.MinSize = DefaultCompressionMinSize
-	}
-	c := &codecs{cfg: cfg}
-	c.buffers.New = func() any { b := make([]byte, 0, 4096); return &b }
-	if cfg.Codec == Zstd {
-		var err error
-		if c.zenc, err = zstd.NewWriter(nil); err != nil {
-			return nil, err
+// found decodes a stored value at now: the one place a read learns what a
+// stored value is.
+func (c *engine) found(v []byte, framed bool, now int64) entry {
+	f, payload := decode(v, framed)
+	e := entry{f: f, payload: payload, state: stateLive}
+	switch f.kind {
+	case kindNegative:
+		e.state = stateNegative
+	case kindManifest:
+		var ok bool
+		if e.m, ok = readManifest(payload); !ok {
+			return entry{}
 		}
-		if c.zdec, err = zstd.NewReader(nil); err != nil {
-			return nil, err
-		}
+	case kindChunk:
+		return entry{}
 	}
-	return c, nil
+	if c.clock.Expired(f.fresh, now) {
+		if e.state == stateNegative {
+			return entry{}
+		}
+		e.state = stateStale
+	}
+	return e
 }
 
-func (c *codecs) close() {
-	if c.zdec != nil {
-		c.zdec.Close()
+// read reports whether a plain read returns something of a stored value:
+// a live value, or the head of a live chunked one, which goes to big for
+// the caller to finish after its shard lock (gathered, present).
+func (c *engine) read(v []byte, framed bool, now int64, big *chunked) (entry, bool) {
+	e := c.found(v, framed, now)
+	if e.state != stateLive {
+		return e, false
 	}
+	if e.chunked() {
+		big.f, big.m = e.f, e.m
+	}
+	return e, true
 }
 
-// wants reports whether a value of n bytes should be tried compressed.
-func (c *codecs) wants(n int) bool { return c.cfg.Codec != NoCompression && n >= c.cfg.MinSize }
-
-// frame appends the framed form of value to dst: compressed when that
-// saves space. It returns the bytes saved (0 when stored plain).
-//
-// The encoders see only a copy of value in dst: the compiler cannot tell
-// that they keep nothing of their input, and passing them value itself
-// would move every value a caller gives Set onto the heap, compressed or
-// not. The copy is a memmove next to an encoder's work.
-func (c *codecs) frame(dst, value []byte, f frame) ([]byte, int) {
-	start := len(dst)
-	body := start + frameSize
-	f.codec = NoCompression
-	if c.wants(len(value)) {
-		dst = slices.Grow(dst, frameSize+len(value)+s2.MaxEncodedLen(len(value)))
-	}
-	dst = append(dst, make([]byte, frameSize)...)
-	dst = append(dst, value...) // the plain form, and the encoders' input
-	if c.wants(len(value)) {
-		in := dst[body:]
-		var enc []byte
-		switch c.cfg.Codec {
-		case S2:
-			enc = s2.Encode(dst[len(dst):cap(dst)], in)
-		case Zstd:
-			enc = c.zenc.EncodeAll(in, dst[len(dst):len(dst)])
-		}
-		if len(enc) < len(in) {
-			f.codec = c.cfg.Codec
-			dst = dst[:body+copy(dst[body:], enc)]
-			putFrame(dst[start:], f)
-			return dst, len(value) - len(enc)
-		}
-	}
-	putFrame(dst[start:], f)
-	return dst, 0
-}
-
-// appendPayload appends a framed value's payload, decompressed, to dst.
-// A compressed payload is decoded into a scratch buffer first and copied:
-// the decoders keep nothing of dst, but the compiler cannot tell, and
-// handing them dst would move every caller's buffer onto the heap.
-func (c *codecs) appendPayload(dst []byte, f frame, payload []byte) ([]byte, error) {
+// withValue calls fn with the bytes a read serves of a value (or a
+// chunk) with frame f: its payload, or, compressed, the payload decoded
+// into scratch space for the call. It reports false, without calling fn, for a value that does not
+// decode.
+func (c *engine) withValue(f frame, payload []byte, fn func([]byte)) bool {
 	if f.codec == NoCompression {
-		return append(dst, payload...), nil
+		fn(payload)
+		return true
 	}
-	bp := c.buffers.Get().(*[]byte)
-	defer c.buffers.Put(bp)
-	out, err := c.decode((*bp)[:0], f, payload)
+	bp := c.borrow()
+	defer c.giveBack(bp)
+	out, err := c.codecs.decode((*bp)[:0], f, payload)
 	*bp = out
 	if err != nil {
-		return dst, err
+		return false
 	}
-	return append(dst, out...), nil
-}
-
-// decode appends a compressed payload, decompressed, to scratch.
-func (c *codecs) decode(scratch []byte, f frame, payload []byte) ([]byte, error) {
-	switch f.codec {
-	case S2:
-		n, err := s2.DecodedLen(payload)
-		if err != nil {
-			return scratch, err
-		}
-		scratch = slices.Grow(scratch, n)
-		out, err := s2.Decode(scratch[len(scratch):len(scratch)+n], payload)
-		return scratch[:len(scratch)+len(out)], err
-	case Zstd:
-		if c.zdec == nil {
-			return scratch, fmt.Errorf("ringcache: zstd value in a cache without zstd")
-		}
-		return c.zdec.DecodeAll(payload, scratch)
-	}
-	return scratch, fmt.Errorf("ringcache: unknown codec %d", f.codec)
+	fn(out)
+	return true
 }

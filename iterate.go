@@ -25,7 +25,7 @@ import (
 // (the chunks of a chunked value excepted, which are read as Get reads
 // them). Tombstones and stale values kept for the loading layer are not
 // entries a read returns, and are not yielded.
-func (c *Cache) All() iter.Seq2[[]byte, []byte] {
+func (c *engine) All() iter.Seq2[[]byte, []byte] {
 	return func(yield func(key, value []byte) bool) {
 		c.each(true, yield)
 	}
@@ -33,7 +33,7 @@ func (c *Cache) All() iter.Seq2[[]byte, []byte] {
 
 // Keys returns an iterator over the keys of the cache's entries, on the
 // terms of All, without copying or decompressing their values.
-func (c *Cache) Keys() iter.Seq[[]byte] {
+func (c *engine) Keys() iter.Seq[[]byte] {
 	return func(yield func(key []byte) bool) {
 		c.each(false, func(key, _ []byte) bool { return yield(key) })
 	}
@@ -41,7 +41,7 @@ func (c *Cache) Keys() iter.Seq[[]byte] {
 
 // each runs yield for every entry a read returns, shard by shard; with
 // values false it passes nil for the value.
-func (c *Cache) each(values bool, yield func(key, value []byte) bool) {
+func (c *engine) each(values bool, yield func(key, value []byte) bool) {
 	if c.closed.Load() {
 		return
 	}
@@ -71,18 +71,13 @@ func (c *Cache) each(values bool, yield func(key, value []byte) bool) {
 // yielded decides what an iteration yields for a stored entry: the value
 // a read would return (appended to dst), or with values false only
 // whether there is one. Chunks, tombstones and stale values are not.
-func (c *Cache) yielded(dst, key, v []byte, framed bool, now int64, values bool) ([]byte, bool) {
+func (c *engine) yielded(dst, key, v []byte, framed bool, now int64, values bool) ([]byte, bool) {
 	var big chunked
+	e, ok := c.read(v, framed, now, &big)
 	if !values {
-		ok := c.readable(v, framed, now, &big)
-		return nil, ok && (big.m.chunks == 0 || c.chunksPresent(c.hasher.Sum(key), big, now))
+		return nil, c.present(ok, c.hasher.Sum(key), &big, now)
 	}
-	out, ok := c.appendValue(dst, v, framed, now, &big)
-	switch {
-	case big.m.chunks > 0:
-		return c.gather(dst, c.hasher.Sum(key), big, now)
-	case !ok:
-		return dst, false
-	}
-	return out, true
+	out := dst
+	ok = ok && (e.chunked() || c.withValue(e.f, e.payload, func(b []byte) { out = append(dst, b...) }))
+	return c.gathered(dst, out, ok, c.hasher.Sum(key), &big, now)
 }

@@ -5,119 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
-	"github.com/ringcache/ringcache/bloom"
 	"github.com/ringcache/ringcache/shard"
-	"github.com/ringcache/ringcache/singleflight"
 	"github.com/ringcache/ringcache/ttl"
 )
 
-// LoadFunc loads the value of key from the system of record for
-// GetOrLoad. It returns the value and how long to cache it (0 means
-// Config.DefaultTTL; negative is an error), ErrNotFound (possibly wrapped)
-// when the key does not exist, or any other error when the load failed.
-// ctx is cancelled when every caller waiting for this load has given up,
-// or, for a background refresh, after Config.RefreshTimeout or at Close.
-// The key slice is the loader's to keep.
-type LoadFunc func(ctx context.Context, key []byte) (value []byte, ttl time.Duration, err error)
-
-// AdaptiveTTL makes the TTL of loaded entries follow the key's access
-// history: Min for keys not read recently, Max for keys read HotReads
-// (8) or more times recently, linear in between. It replaces the TTL the
-// loader returns. The zero value is off; when Max is set, Min must be
-// above zero (New returns ErrInvalidTTL otherwise).
-type AdaptiveTTL struct {
-	// Min is the TTL of a key not read recently: above zero.
-	Min time.Duration
-	// Max is the TTL of a key read HotReads times or more recently; zero
-	// turns AdaptiveTTL off.
-	Max time.Duration
-}
-
-// HotReads is the number of recent reads at which AdaptiveTTL gives Max.
-const HotReads = ttl.HotReads
-
-// DefaultRefreshWorkers is Config.RefreshWorkers when zero.
-const DefaultRefreshWorkers = 4
-
-// DefaultRefreshTimeout is Config.RefreshTimeout when zero.
-const DefaultRefreshTimeout = 30 * time.Second
-
-// maxCachedErrors bounds the errors ErrorTTL keeps; past it, the oldest
-// go first.
-const maxCachedErrors = 4096
-
-// loading is the state of GetOrLoad: the single-flight group, negative,
-// error and stale settings, the guard and the background refreshers.
-type loading struct {
-	flight         singleflight.Group[flightKey, []byte]
-	guard          atomic.Pointer[bloom.Filter]
-	negativeTTL    time.Duration
-	errorTTL       time.Duration
-	staleGrace     time.Duration
-	refreshAhead   float64
-	refreshTimeout time.Duration
-	adaptive       ttl.Adaptive
-	refreshSlots   chan struct{}
-	background     context.Context
-	stop           context.CancelFunc
-	errs           errorCache
-	stats          loadStats
-}
-
-type loadStats struct {
-	loads, discarded, loadErrors, shared, negativeHits, guardRejections atomic.Uint64
-	staleServed, refreshes, refreshErrors, compressedSaved              atomic.Uint64
-	times                                                               loadClock
-}
-
-// flightKey names a load: the key, and its write generation when the load
-// began. A write moves the generation, so callers that come after it start
-// a load of their own instead of joining one that may have read the
-// source before the write.
-type flightKey struct {
-	key string
-	gen uint32
-}
-
-func (l *loading) init(cfg *Config) {
-	l.negativeTTL, l.errorTTL, l.staleGrace = cfg.NegativeTTL, cfg.ErrorTTL, cfg.StaleGrace
-	l.refreshAhead, l.adaptive = cfg.RefreshAhead, ttl.Adaptive(cfg.AdaptiveTTL)
-	l.refreshTimeout = cfg.RefreshTimeout
-	if l.refreshTimeout == 0 {
-		l.refreshTimeout = DefaultRefreshTimeout
-	}
-	workers := cfg.RefreshWorkers
-	if workers == 0 {
-		workers = DefaultRefreshWorkers
-	}
-	l.refreshSlots = make(chan struct{}, workers)
-	l.background, l.stop = context.WithCancel(context.Background())
-	l.guard.Store(cfg.Guard)
-}
-
-func (l *loading) close() { l.stop() }
-
-// engineExpiry is how long the engine keeps a value fresh until fresh:
-// StaleGrace longer, so that stale-if-error has something to serve.
-func (l *loading) engineExpiry(fresh int64) int64 { return ttl.Add(fresh, l.staleGrace) }
-
-// SetGuard replaces the Bloom guard of GetOrLoad (nil removes it); safe to
-// call while the cache is in use. See Config.Guard.
-func (c *Cache) SetGuard(f *bloom.Filter) { c.loading.guard.Store(f) }
-
-// lookup states of GetOrLoad.
-type lookupState uint8
-
-const (
-	stateMissing  lookupState = iota
-	stateFresh                // serve it
-	stateRefresh              // serve it, and refresh it in the background
-	stateStale                // past its freshness, within StaleGrace
-	stateNegative             // a live tombstone: ErrNotFound
-)
+// GetOrLoad, top to bottom: a lookup, then a load shared by the callers
+// of a key, stored unless a write came since the lookup.
 
 // GetOrLoad appends key's value to dst, loading it with load on a miss.
 //
@@ -199,31 +94,20 @@ func getOrLoad[A any](c *Cache, ctx context.Context, dst, key []byte, load func(
 	now := c.clock.Now()
 	if c.optimistic {
 		// A fresh hit needs neither the lock nor the generation.
-		if out, o := c.getUnlocked(c.shardFor(h), dst, h, key, now, true); o == shard.Hit {
+		if out, o := c.getUnlocked(c.shardFor(h), dst, h, key, now, l.refreshAhead); o == shard.Hit {
 			return out, nil
 		}
 	}
-	state, out := stateMissing, dst
 	// gen is the key's write generation at the lookup: a write after it
 	// discards whatever load this call starts or joins.
-	var big chunked
-	_, gen := c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
-		state, out = c.inspect(dst, v, framed, now, &big)
-		return state == stateFresh || state == stateRefresh
-	})
-	if big.m.chunks > 0 {
-		var ok bool
-		if out, ok = c.gather(dst, h, big, now); !ok {
-			state = stateMissing
-		}
-	}
-	switch state {
-	case stateFresh:
-		return out, nil
-	case stateRefresh:
+	state, due, out, gen := c.lookup(dst, h, key, now, true)
+	switch {
+	case state == stateLive && due:
 		c.refresh(h, gen, key, bind(load, arg))
 		return out, nil
-	case stateNegative:
+	case state == stateLive:
+		return out, nil
+	case state == stateNegative:
 		l.stats.negativeHits.Add(1)
 		return dst, ErrNotFound
 	}
@@ -246,8 +130,8 @@ func getOrLoad[A any](c *Cache, ctx context.Context, dst, key []byte, load func(
 	v, shared, err := l.flight.Do(ctx, flightKey{string(owned), gen}, func(lctx context.Context) ([]byte, error) {
 		// A load that finished between this caller's miss and its flight
 		// has stored what this one would load: use it.
-		switch v, state := c.stored(h, owned); state {
-		case stateFresh, stateRefresh:
+		switch state, _, v, _ := c.lookup(nil, h, owned, c.clock.Now(), false); state {
+		case stateLive:
 			return v, nil
 		case stateNegative:
 			return nil, ErrNotFound
@@ -269,71 +153,38 @@ func getOrLoad[A any](c *Cache, ctx context.Context, dst, key []byte, load func(
 	return dst, err
 }
 
-// stored is what GetOrLoad's lookup would find for key now, without
-// counting a read: the state, and a copy of the value if there is one.
-func (c *Cache) stored(h uint64, key []byte) ([]byte, lookupState) {
-	now := c.clock.Now()
-	var v []byte
-	state := stateMissing
+// lookup is what GetOrLoad finds of key under its shard's lock: the
+// entry's state, whether a live value is due for a refresh, the value
+// appended to dst when there is one to serve (stale ones included), and
+// the key's write generation. A counted lookup is a read the eviction
+// policy and Stats see; the check inside a flight is not.
+func (c *Cache) lookup(dst []byte, h uint64, key []byte, now int64, counted bool) (state, bool, []byte, uint32) {
+	st, due, out := stateAbsent, false, dst
 	var big chunked
-	c.shardFor(h).Peek(h, key, now, func(b []byte, framed bool, _ int64) bool {
-		state, v = c.inspect(nil, b, framed, now, &big)
-		return true
-	})
-	if big.m.chunks > 0 {
-		var ok bool
-		if v, ok = c.gather(nil, h, big, now); !ok {
-			state = stateMissing
+	see := func(v []byte, framed bool) bool {
+		e := c.found(v, framed, now)
+		switch e.state {
+		case stateLive, stateStale:
+			if e.chunked() {
+				big.f, big.m = e.f, e.m
+			} else if !c.withValue(e.f, e.payload, func(b []byte) { out = append(dst, b...) }) {
+				return false
+			}
+			due = e.state == stateLive && e.f.due(c.loading.refreshAhead, now)
 		}
+		st = e.state
+		return st == stateLive
 	}
-	return v, state
-}
-
-// inspect classifies a stored value for GetOrLoad and appends it to dst
-// when there is one to serve (stale ones included); a chunked value's
-// manifest goes to big instead, for the caller to gather.
-func (c *Cache) inspect(dst, v []byte, framed bool, now int64, big *chunked) (lookupState, []byte) {
-	if !framed {
-		return stateFresh, append(dst, v...)
+	var gen uint32
+	if counted {
+		_, gen = c.shardFor(h).Read(h, key, now, see)
+	} else {
+		c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool { see(v, framed); return true })
 	}
-	f, payload := readFrame(v)
-	out, err := dst, error(nil)
-	switch f.kind {
-	case kindNegative:
-		if c.clock.Expired(f.fresh, now) {
-			return stateMissing, dst
-		}
-		return stateNegative, dst
-	case kindManifest:
-		m, ok := readManifest(payload)
-		if !ok {
-			return stateMissing, dst
-		}
-		big.f, big.m = f, m
-	case kindValue:
-		out, err = c.codecs.appendPayload(dst, f, payload)
-	default:
-		return stateMissing, dst
+	if out, ok := c.gathered(dst, out, true, h, &big, now); ok {
+		return st, due, out, gen
 	}
-	switch {
-	case err != nil:
-		return stateMissing, dst
-	case c.clock.Expired(f.fresh, now):
-		return stateStale, out
-	case c.loading.refreshDue(f, now):
-		return stateRefresh, out
-	}
-	return stateFresh, out
-}
-
-// refreshDue reports whether a fresh value is in the last RefreshAhead
-// part of its life.
-func (l *loading) refreshDue(f frame, now int64) bool {
-	if l.refreshAhead == 0 || f.fresh == ttl.Never {
-		return false
-	}
-	life := f.fresh - f.born
-	return float64(f.fresh-now) <= l.refreshAhead*float64(life)
+	return stateAbsent, false, dst, gen
 }
 
 // load calls the loader and stores what it says, the value or a
@@ -372,11 +223,34 @@ func (c *Cache) load(ctx context.Context, h uint64, gen uint32, key []byte, load
 		d = l.adaptive.For(c.shardFor(h).Reads(h))
 	}
 	fresh := ttl.Stamp(now, c.jittered(d))
-	if err := c.fill(h, key, value, now, frame{kind: kindValue, fresh: fresh, born: now}, l.engineExpiry(fresh), gen); err != nil {
+	if err := c.fill(h, key, value, now, frame{kind: kindValue, fresh: fresh, born: now}, c.engineExpiry(fresh), gen); err != nil {
 		return value, err
 	}
 	l.errs.forget(key)
 	return value, nil
+}
+
+// fill stores a loaded value (or tombstone) behind its frame, compressed
+// when that saves space, unless a write of the key came since gen was
+// read: see Shard.Fill. A load whose result is not stored is counted.
+func (c *Cache) fill(h uint64, key, value []byte, now int64, f frame, expiry int64, gen uint32) error {
+	var stored bool
+	var err error
+	if len(key)+frameSize+len(value) > c.maxEntry {
+		stored, err = c.setChunked(h, key, value, f, expiry, true, gen)
+	} else {
+		bp := c.borrow()
+		defer c.giveBack(bp)
+		b, saved := c.codecs.frame((*bp)[:0], value, f)
+		*bp = b
+		if stored, err = c.shardFor(h).Fill(h, key, b, now, expiry, true, gen); stored {
+			c.saved.Add(uint64(saved))
+		}
+	}
+	if !stored && err == nil {
+		c.loading.stats.discarded.Add(1)
+	}
+	return err
 }
 
 // refresh reloads key in the background unless a load of it at gen is in

@@ -23,41 +23,42 @@ import (
 // again or locks when one does (docs/engine.md). A compressed value, a
 // value in chunks, a tombstone or stale value of the loading layer, and an
 // entry whose time has passed are read under the shard lock.
-func (c *Cache) Get(dst, key []byte) ([]byte, bool) {
+func (c *engine) Get(dst, key []byte) ([]byte, bool) {
 	dst = apart(dst, key)
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	s := c.shardFor(h)
 	if c.optimistic {
-		if out, o := c.getUnlocked(s, dst, h, key, now, false); o != shard.Locked {
-			return out, o == shard.Hit
+		switch out, o := c.getUnlocked(s, dst, h, key, now, 0); o {
+		case shard.Hit:
+			return out, true
+		case shard.Miss:
+			s.Missed(h)
+			return dst, false
 		}
 	}
 	out := dst
 	var big chunked
 	ok, _ := s.Read(h, key, now, func(v []byte, framed bool) bool {
-		var served bool
-		out, served = c.appendValue(dst, v, framed, now, &big)
-		return served
+		if !framed { // the hot path, without a call: read is not inlined
+			out = append(dst, v...)
+			return true
+		}
+		e, ok := c.read(v, framed, now, &big)
+		return ok && (e.chunked() || c.withValue(e.f, e.payload, func(b []byte) { out = append(dst, b...) }))
 	})
-	switch {
-	case !ok:
-		return dst, false
-	case big.m.chunks > 0:
-		return c.gather(dst, h, big, now)
-	}
-	return out, true
+	return c.gathered(dst, out, ok, h, &big, now)
 }
 
 // getUnlocked is the read without the shard lock (see Shard.Get) for Get
-// and, with loading, GetOrLoad: it reports Hit with the value appended to
-// dst, Miss, or Locked for a read the caller must make under the lock. A
-// framed value is served here when it needs neither the lock nor a scratch
-// buffer: a fresh, uncompressed value (for GetOrLoad, one not yet due for
-// a refresh); tombstones, stale, compressed and chunked values go to the
-// lock. GetOrLoad reads a miss again under the lock, for the key's write
-// generation, so the miss is counted there, not here.
-func (c *Cache) getUnlocked(s *shard.Shard, dst []byte, h uint64, key []byte, now int64, loading bool) ([]byte, shard.Outcome) {
+// and GetOrLoad: it reports Hit with the value appended to dst, Miss
+// (uncounted: GetOrLoad reads a miss again under the lock, for the key's
+// write generation, and counts it there), or Locked for a read the caller
+// must make under the lock. A framed value is served here when it needs
+// neither the lock nor a scratch buffer: a fresh, uncompressed value not
+// in the last refreshShare of its life; tombstones, stale, compressed and
+// chunked values go to the lock.
+func (c *engine) getUnlocked(s *shard.Shard, dst []byte, h uint64, key []byte, now int64, refreshShare float64) ([]byte, shard.Outcome) {
 	var head [shard.MaxFrameHead]byte
 	out, o, seen := s.Get(dst, h, key, now, &head)
 	switch o {
@@ -65,16 +66,13 @@ func (c *Cache) getUnlocked(s *shard.Shard, dst []byte, h uint64, key []byte, no
 		c.hits.add()
 		return out, shard.Hit
 	case shard.Miss:
-		if !loading {
-			s.Missed(h)
-		}
 		return dst, shard.Miss
 	case shard.Framed:
 		// The copy was validated: head is the entry's frame and out its
 		// payload, and copiesFramed let only uncompressed values be
 		// copied.
-		f, _ := readFrame(head[:frameSize])
-		if !f.servable(c.clock, now) || f.codec != NoCompression || (loading && c.loading.refreshDue(f, now)) {
+		f, _ := decode(head[:frameSize], true)
+		if f.kind != kindValue || f.codec != NoCompression || c.clock.Expired(f.fresh, now) || f.due(refreshShare, now) {
 			return dst, shard.Locked
 		}
 		s.Served(seen)
@@ -84,66 +82,35 @@ func (c *Cache) getUnlocked(s *shard.Shard, dst []byte, h uint64, key []byte, no
 	return dst, shard.Locked
 }
 
-// appendValue appends what a plain read of a stored value returns, and
-// reports whether there is anything (see served); a chunked value's
-// manifest goes to big instead, for the caller to gather.
-func (c *Cache) appendValue(dst, v []byte, framed bool, now int64, big *chunked) ([]byte, bool) {
-	if !framed { // the hot path, without a call: served is not inlined
-		return append(dst, v...), true
-	}
-	f, payload, ok := c.served(v, framed, now)
-	switch {
-	case !ok:
-		return dst, big.seen(c.clock, v, framed, now)
-	case f.codec == NoCompression:
-		return append(dst, payload...), true
-	}
-	out, err := c.codecs.appendPayload(dst, f, payload)
-	return out, err == nil
-}
-
 // GetFunc calls fn with the value stored under key and reports whether it
 // did. The slice aliases cache memory (or, for a compressed value, a
 // scratch buffer; for a value stored in chunks, a buffer allocated for
 // the call): it is valid only until fn returns, must not be
 // modified, and fn must not call the cache (its shard is locked while fn
 // runs). A nil fn makes GetFunc a counted lookup.
-func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
+func (c *engine) GetFunc(key []byte, fn func(value []byte)) bool {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
+	call := func(b []byte) {
+		if fn != nil {
+			fn(b)
+		}
+	}
 	var big chunked
 	ok, _ := c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
-		if !framed { // the hot path, without a call: served is not inlined
-			if fn != nil {
-				fn(v)
-			}
+		if !framed { // the hot path, without a call: read is not inlined
+			call(v)
 			return true
 		}
-		f, payload, ok := c.served(v, framed, now)
-		if !ok {
-			return big.seen(c.clock, v, framed, now)
-		}
-		if f.codec == NoCompression {
-			if fn != nil {
-				fn(payload)
-			}
-			return true
-		}
-		bp := c.codecs.buffers.Get().(*[]byte)
-		defer c.codecs.buffers.Put(bp)
-		out, err := c.codecs.decode((*bp)[:0], f, payload)
-		*bp = out
-		if err == nil && fn != nil {
-			fn(out)
-		}
-		return err == nil
+		e, ok := c.read(v, framed, now, &big)
+		return ok && (e.chunked() || c.withValue(e.f, e.payload, call))
 	})
 	if ok && big.m.chunks > 0 {
 		// Gathered into a buffer of its own, which no pool keeps: a pool
 		// would hold one of the largest value's size per P.
 		var v []byte
-		if v, ok = c.gather(nil, h, big, now); ok && fn != nil {
-			fn(v)
+		if v, ok = c.gathered(nil, nil, ok, h, &big, now); ok {
+			call(v)
 		}
 	}
 	return ok
@@ -151,45 +118,37 @@ func (c *Cache) GetFunc(key []byte, fn func(value []byte)) bool {
 
 // Has reports whether key holds a live entry. It neither counts as a hit
 // or miss nor marks the entry as recently used.
-func (c *Cache) Has(key []byte) bool {
+func (c *engine) Has(key []byte) bool {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	var big chunked
 	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool {
-		return c.readable(v, framed, now, &big)
+		_, ok := c.read(v, framed, now, &big)
+		return ok
 	})
-	if ok && big.m.chunks > 0 {
-		return c.chunksPresent(h, big, now)
-	}
-	return ok
+	return c.present(ok, h, &big, now)
 }
 
 // TTL returns the time key's entry has left to live, rounded to the
 // clock's millisecond, and true; zero with true means the entry never
 // expires. A missing or expired key returns false.
-func (c *Cache) TTL(key []byte) (time.Duration, bool) {
+func (c *engine) TTL(key []byte) (time.Duration, bool) {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	var left time.Duration
 	var big chunked
 	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, expiry int64) bool {
-		f, _, ok := c.served(v, framed, now)
-		switch {
-		case !ok && big.seen(c.clock, v, framed, now):
-			f = big.f
-		case !ok:
-			return false
-		}
+		e, ok := c.read(v, framed, now, &big)
 		if framed {
-			expiry = f.fresh
+			expiry = e.f.fresh
 		}
 		left = ttl.Remaining(expiry, now)
-		return true
+		return ok
 	})
-	if ok && big.m.chunks > 0 && !c.chunksPresent(h, big, now) {
+	if !c.present(ok, h, &big, now) {
 		return 0, false
 	}
-	return left, ok
+	return left, true
 }
 
 // apart returns dst, capped at its length when key lies in its spare

@@ -39,24 +39,12 @@ func (c RemovalCause) String() string {
 // removed is the shards' Options.OnRemove: it shows the listener what a
 // read would have returned of the entry, and nothing of the cache's own
 // entries (tombstones, chunks).
-func (c *Cache) removed(key, v []byte, framed bool, cause shard.Cause) {
-	if !framed {
-		c.onRemove(key, v, RemovalCause(cause))
-		return
-	}
-	f, payload := readFrame(v)
-	switch {
-	case f.kind == kindValue && f.codec == NoCompression:
-		c.onRemove(key, payload, RemovalCause(cause))
-	case f.kind == kindValue:
-		bp := c.codecs.buffers.Get().(*[]byte)
-		out, err := c.codecs.decode((*bp)[:0], f, payload)
-		if err == nil {
-			c.onRemove(key, out, RemovalCause(cause))
-		}
-		*bp = out[:0]
-		c.codecs.buffers.Put(bp)
-	case f.kind == kindManifest:
+func (c *engine) removed(key, v []byte, framed bool, cause shard.Cause) {
+	f, payload := decode(v, framed)
+	switch f.kind {
+	case kindValue:
+		c.withValue(f, payload, func(b []byte) { c.onRemove(key, b, RemovalCause(cause)) })
+	case kindManifest:
 		m, ok := readManifest(payload)
 		if !ok {
 			return

@@ -31,7 +31,7 @@ import (
 // stored: bad input gives an error wrapping ErrCorrupt, never a wrong
 // value; the sections that passed their checks are loaded. The sections
 // are stored on as many goroutines as GOMAXPROCS. ErrClosed after Close.
-func (c *Cache) ReadFrom(r io.Reader) (int64, error) {
+func (c *engine) ReadFrom(r io.Reader) (int64, error) {
 	if c.closed.Load() {
 		return 0, ErrClosed
 	}
@@ -47,7 +47,7 @@ func (c *Cache) ReadFrom(r io.Reader) (int64, error) {
 		return cr.n, corrupt("format version %d, this package reads %d", v, snapshotVersion)
 	}
 	// One goroutine reads and checks sections; the cores store them.
-	ld := newLoader(c)
+	ld := newRestorer(c)
 	var sections uint32
 	var entries uint64
 	for {
@@ -93,10 +93,10 @@ func (c *Cache) ReadFrom(r io.Reader) (int64, error) {
 	}
 }
 
-// loader stores checked sections on as many goroutines as there are
+// restorer stores checked sections on as many goroutines as there are
 // cores: sections hold distinct entries, and the shards lock on their own.
-type loader struct {
-	c       *Cache
+type restorer struct {
+	c       *engine
 	work    chan section
 	wg      sync.WaitGroup
 	mu      sync.Mutex
@@ -110,9 +110,9 @@ type section struct {
 	count, index uint32
 }
 
-func newLoader(c *Cache) *loader {
+func newRestorer(c *engine) *restorer {
 	workers := runtime.GOMAXPROCS(0)
-	ld := &loader{c: c, work: make(chan section, workers)}
+	ld := &restorer{c: c, work: make(chan section, workers)}
 	ld.buffers.New = func() any { return new(bytes.Buffer) }
 	for range workers {
 		ld.wg.Add(1)
@@ -138,7 +138,7 @@ func newLoader(c *Cache) *loader {
 
 // finish waits for the sections handed out and returns err, or the first
 // error storing them.
-func (ld *loader) finish(err error) error {
+func (ld *restorer) finish(err error) error {
 	close(ld.work)
 	ld.wg.Wait()
 	return cmp.Or(err, ld.err)
@@ -148,7 +148,7 @@ func (ld *loader) finish(err error) error {
 // returns how many it held. The payload is the reader's: framed values
 // are rewritten in it to memory's frame. The entries are grouped by shard,
 // in their order, so that each shard is locked once per section.
-func (c *Cache) restoreSection(b []byte, batch *restoreBatch) (uint32, error) {
+func (c *engine) restoreSection(b []byte, batch *restoreBatch) (uint32, error) {
 	var n uint32
 	now := c.clock.Now()
 	nowWall := c.clock.Wall(now)
@@ -248,7 +248,7 @@ func savedFrame(v []byte) bool {
 
 // narrowFrame turns a saved frame (wideFrame bytes, Unix ms) into memory's
 // (frameSize bytes, clock readings), in place, and returns the value.
-func (c *Cache) narrowFrame(v []byte) []byte {
+func (c *engine) narrowFrame(v []byte) []byte {
 	head := v[0]
 	fresh := c.stampOf(int64(binary.LittleEndian.Uint64(v[1:])))
 	born := c.stampOf(int64(binary.LittleEndian.Uint64(v[9:])))
@@ -261,7 +261,7 @@ func (c *Cache) narrowFrame(v []byte) []byte {
 
 // stampOf is wallOf's inverse: 0 is Never, and a time before the clock's
 // epoch its first reading.
-func (c *Cache) stampOf(wall int64) int64 {
+func (c *engine) stampOf(wall int64) int64 {
 	if wall == 0 {
 		return ttl.Never
 	}
@@ -271,7 +271,7 @@ func (c *Cache) stampOf(wall int64) int64 {
 // SaveFile writes the cache's snapshot (see WriteTo) to path: to a
 // temporary file beside it first, synced and then renamed, so that path
 // holds the previous snapshot or the whole new one, never a part.
-func (c *Cache) SaveFile(path string) error {
+func (c *engine) SaveFile(path string) error {
 	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
 		return err
@@ -298,7 +298,7 @@ func (c *Cache) SaveFile(path string) error {
 // snapshot of a quarter of the cache's capacity or more first has the
 // cache's memory faulted in at once (arena.Region.Populate), which is far
 // cheaper than a page fault per page as entries arrive.
-func (c *Cache) LoadFile(path string) error {
+func (c *engine) LoadFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err

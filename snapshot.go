@@ -55,7 +55,7 @@ var ErrCorrupt = errors.New("ringcache: corrupt snapshot")
 // LoadFile) and returns the bytes written. It copies one shard at a time
 // under that shard's lock, so reads and writes go on while it runs; an
 // entry written meanwhile may or may not be saved. An error of w stops it.
-func (c *Cache) WriteTo(w io.Writer) (int64, error) {
+func (c *engine) WriteTo(w io.Writer) (int64, error) {
 	sw := &snapshotWriter{w: w}
 	var head [headerLen]byte
 	copy(head[:], snapshotMagic)
@@ -86,31 +86,29 @@ func (c *Cache) WriteTo(w io.Writer) (int64, error) {
 
 // saveEntry adds one stored entry to the snapshot if a read would return
 // it; scratch is for a chunked value's bytes, returned for reuse.
-func (c *Cache) saveEntry(sw *snapshotWriter, scratch, key, v []byte, framed bool, expiry, now int64) []byte {
+func (c *engine) saveEntry(sw *snapshotWriter, scratch, key, v []byte, framed bool, expiry, now int64) []byte {
 	wall := c.wallOf(expiry)
 	if !framed {
 		sw.entry(key, v, wall, nil)
 		return scratch
 	}
-	f, _ := readFrame(v)
-	switch {
-	case f.kind == kindValue && f.servable(c.clock, now):
+	var big chunked
+	switch e, ok := c.read(v, framed, now, &big); {
+	case ok && e.chunked():
+		if out, ok := c.gathered(scratch, scratch, true, c.hasher.Sum(key), &big, now); ok {
+			sw.entry(key, out, wall, nil)
+			return out[:0]
+		}
+	case ok:
+		f := e.f
 		f.fresh, f.born = c.wallOf(f.fresh), c.wallOf(f.born)
 		sw.entry(key, v, wall, &f)
-	case f.kind == kindManifest:
-		var big chunked
-		if big.seen(c.clock, v, framed, now) {
-			if out, ok := c.gather(scratch, c.hasher.Sum(key), big, now); ok {
-				sw.entry(key, out, wall, nil)
-				return out[:0]
-			}
-		}
 	}
 	return scratch
 }
 
 // wallOf is stamp as Unix ms, with Never kept as 0.
-func (c *Cache) wallOf(stamp int64) int64 {
+func (c *engine) wallOf(stamp int64) int64 {
 	if stamp == ttl.Never {
 		return 0
 	}

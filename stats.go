@@ -60,7 +60,7 @@ func (c *Cache) Stats() Stats {
 		Loads: ls.loads.Load(), LoadsDiscarded: ls.discarded.Load(), LoadErrors: ls.loadErrors.Load(), SharedLoads: ls.shared.Load(),
 		NegativeHits: ls.negativeHits.Load(), GuardRejections: ls.guardRejections.Load(),
 		StaleServed: ls.staleServed.Load(), Refreshes: ls.refreshes.Load(),
-		RefreshErrors: ls.refreshErrors.Load(), BytesSaved: ls.compressedSaved.Load(),
+		RefreshErrors: ls.refreshErrors.Load(), BytesSaved: c.saved.Load(),
 		LoadTimes: ls.times.read(),
 	}
 }

@@ -211,6 +211,24 @@ func (s *Shard) probe(tag uint32, key []byte) (int, probeResult) {
 func (s *Shard) beginWrite() { s.seq.Add(1) }
 func (s *Shard) endWrite()   { s.seq.Add(1) }
 
+// lockWrite takes the lock and opens a write section, for a change of the
+// shard; it reports false, with the lock released, when the shard is
+// closed. unlockWrite closes the section and releases the lock.
+func (s *Shard) lockWrite() bool {
+	s.mu.Lock()
+	if !s.open {
+		s.mu.Unlock()
+		return false
+	}
+	s.beginWrite()
+	return true
+}
+
+func (s *Shard) unlockWrite() {
+	s.endWrite()
+	s.unlock()
+}
+
 // inWrite reports whether a write section is open.
 func (s *Shard) inWrite() bool { return s.seq.Load()&1 != 0 }
 

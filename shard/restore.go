@@ -17,13 +17,10 @@ type Restored struct {
 // less than what it holds, and an entry written since the load began
 // (here, by anyone) wins over the snapshot's.
 func (s *Shard) RestoreAll(now int64, es []Restored) int {
-	s.mu.Lock()
-	defer s.unlock()
-	if !s.open {
+	if !s.lockWrite() { // a replan moves what readers without the lock read
 		return 0
 	}
-	s.beginWrite() // a replan moves what readers without the lock read
-	defer s.endWrite()
+	defer s.unlockWrite()
 	stored := 0
 	for i := range es {
 		if s.restore(now, &es[i]) {

@@ -165,10 +165,10 @@ func (s *Shard) MaxPayload() int {
 // Close marks the shard closed and lets go of its memory; every later call
 // fails or misses. The caller frees the memory after Close returns.
 func (s *Shard) Close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.beginWrite()
-	defer s.endWrite()
+	if !s.lockWrite() {
+		return
+	}
+	defer s.unlockWrite()
 	s.open = false
 	s.slotsLen.Store(0)
 	s.slots = nil
@@ -316,14 +316,11 @@ func (s *Shard) allows(h uint64, key []byte, now int64, cond func(old []byte, fr
 // reports whether fn did. It moves the key's write generation whether or
 // not there was an entry: a load in flight must not undo it.
 func (s *Shard) Update(h uint64, key []byte, now int64, fn func(value []byte, framed bool, expiry int64) (int64, bool)) bool {
-	s.mu.Lock()
-	defer s.unlock()
-	if !s.open {
+	if !s.lockWrite() {
 		return false
 	}
+	defer s.unlockWrite()
 	*s.gen(h)++
-	s.beginWrite()
-	defer s.endWrite()
 	return s.update(h, key, now, fn)
 }
 
@@ -344,14 +341,11 @@ func (s *Shard) update(h uint64, key []byte, now int64, fn func(value []byte, fr
 // value of an unexpired entry and says whether it counts as live (a framed
 // value may be a tombstone); only live entries count in Stats.Deletes.
 func (s *Shard) Delete(h uint64, key []byte, now int64, live func(value []byte, framed bool) bool) bool {
-	s.mu.Lock()
-	defer s.unlock()
-	if !s.open {
+	if !s.lockWrite() {
 		return false
 	}
+	defer s.unlockWrite()
 	*s.gen(h)++
-	s.beginWrite()
-	defer s.endWrite()
 	slot, g := s.find(uint32(h), key)
 	if slot < 0 {
 		return false
@@ -375,13 +369,10 @@ func (s *Shard) Delete(h uint64, key []byte, now int64, live func(value []byte, 
 
 // Clear drops every entry and the policy's history. Counters are kept.
 func (s *Shard) Clear() {
-	s.mu.Lock()
-	defer s.unlock()
-	if !s.open {
+	if !s.lockWrite() {
 		return
 	}
-	s.beginWrite()
-	defer s.endWrite()
+	defer s.unlockWrite()
 	for i := range s.gens {
 		s.gens[i]++
 	}
