@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/ringcache/ringcache/bench/contenders"
 )
 
 func TestZipfIsSkewedAndScrambled(t *testing.T) {
@@ -48,8 +50,8 @@ func TestParseLIRS(t *testing.T) {
 }
 
 func TestEveryAdapterReturnsWhatWasSet(t *testing.T) {
-	for _, c := range contendersWith(defaultRingcache) {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range contenders.All(contenders.DefaultRingcache) {
+		t.Run(c.Name, func(t *testing.T) {
 			cache, err := buildHolding(c, 1000, 40)
 			require.NoError(t, err)
 			defer cache.Close()
@@ -65,7 +67,7 @@ func TestEveryAdapterReturnsWhatWasSet(t *testing.T) {
 				if !ok {
 					// ristretto's admission may drop a write; it is the
 					// only contender allowed to.
-					require.Equal(t, "ristretto", c.name, "key %d missing", i)
+					require.Equal(t, "ristretto", c.Name, "key %d missing", i)
 					continue
 				}
 				require.Equal(t, append([]byte("abc"), bytes.Repeat([]byte{byte(i)}, 1+i)...), got)
@@ -75,10 +77,10 @@ func TestEveryAdapterReturnsWhatWasSet(t *testing.T) {
 }
 
 func TestCalibrationHoldsTheAskedEntries(t *testing.T) {
-	c, _ := contenderNamed(contendersWith(defaultRingcache), "ringcache")
+	c, _ := contenders.Named(contenders.All(contenders.DefaultRingcache), "ringcache")
 	budget, err := calibrate(c, 1000, 40)
 	require.NoError(t, err)
-	cache, err := c.bytesFor(40)(budget)
+	cache, err := c.BytesFor(40)(budget)
 	require.NoError(t, err)
 	defer cache.Close()
 	value := make([]byte, 32)
@@ -89,9 +91,9 @@ func TestCalibrationHoldsTheAskedEntries(t *testing.T) {
 	require.GreaterOrEqual(t, cache.Len(), 1000)
 	require.LessOrEqual(t, cache.Len(), 1050)
 
-	fc, _ := contenderNamed(contendersWith(defaultRingcache), "fastcache")
+	fc, _ := contenders.Named(contenders.All(contenders.DefaultRingcache), "fastcache")
 	_, err = calibrate(fc, 1000, 40)
-	require.ErrorIs(t, err, errTooSmall, "fastcache's 32 MiB floor holds far more than 1000 entries")
+	require.ErrorIs(t, err, contenders.ErrTooSmall, "fastcache's 32 MiB floor holds far more than 1000 entries")
 }
 
 // Otter and theine evict in deferred maintenance: replayed without
@@ -107,8 +109,8 @@ func TestReplayHoldsCachesToTheirCapacity(t *testing.T) {
 	}
 	value := make([]byte, replayValueLen)
 	for _, name := range []string{"ringcache", "otter", "theine", "golang-lru"} {
-		c, _ := contenderNamed(contendersWith(defaultRingcache), name)
-		cache, err := c.build(capacity, 8+replayValueLen)
+		c, _ := contenders.Named(contenders.All(contenders.DefaultRingcache), name)
+		cache, err := build(c, capacity, 8+replayValueLen)
 		require.NoError(t, err, name)
 		ratio, held := replay(cache, requests, value, true)
 		cache.Close()
@@ -119,7 +121,7 @@ func TestReplayHoldsCachesToTheirCapacity(t *testing.T) {
 }
 
 func TestHammerCountsOperations(t *testing.T) {
-	c, _ := contenderNamed(contendersWith(defaultRingcache), "ringcache")
+	c, _ := contenders.Named(contenders.All(contenders.DefaultRingcache), "ringcache")
 	cache, err := buildHolding(c, 1000, 144)
 	require.NoError(t, err)
 	defer cache.Close()
@@ -130,14 +132,14 @@ func TestHammerCountsOperations(t *testing.T) {
 }
 
 func TestTheGCHarnessAllocatesNothingPerOperationForByteCaches(t *testing.T) {
-	c, _ := contenderNamed(contendersWith(defaultRingcache), "ringcache")
+	c, _ := contenders.Named(contenders.All(contenders.DefaultRingcache), "ringcache")
 	cache, err := buildHolding(c, 1000, 144)
 	require.NoError(t, err)
 	defer cache.Close()
 	keys := keySpace{n: 1000}
 	fillOwnValues(cache, keys, 128)
 	var buf [16]byte
-	var k key
+	var k contenders.Key
 	dst := make([]byte, 0, 256)
 	v := make([]byte, 128)
 	i := uint32(0)

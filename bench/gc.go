@@ -15,6 +15,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/ringcache/ringcache/bench/contenders"
 )
 
 // gcResult is what one child process measures for one contender holding
@@ -48,9 +50,9 @@ type memResult struct {
 // childGC runs in its own process so that neither the heap nor the RSS of
 // one contender colours another's figures: it fills entries 16-byte keys
 // with 128-byte values, forces GCs, then runs a 90%-read mix for d.
-func childGC(c contender, entries int, d time.Duration) gcResult {
-	res := gcResult{Contender: c.name, Entries: entries}
-	keys := keySpace{n: entries, generic: !c.byteCache}
+func childGC(c contenders.Contender, entries int, d time.Duration) gcResult {
+	res := gcResult{Contender: c.Name, Entries: entries}
+	keys := keySpace{n: entries, generic: !c.ByteCache}
 	stream := newZipf(entries, 0.99, 5).stream(1 << 20)
 	var ms runtime.MemStats
 	runtime.GC()
@@ -100,27 +102,27 @@ type keySpace struct {
 // goroutine: a key passed by pointer through the cache interface escapes,
 // and one made per operation would be garbage the harness, not the cache,
 // produces.
-func (ks keySpace) lookup(k *key, buf *[16]byte, i uint32) {
+func (ks keySpace) lookup(k *contenders.Key, buf *[16]byte, i uint32) {
 	binary.BigEndian.PutUint64(buf[:8], uint64(i))
 	copy(buf[8:], "-key-pad")
-	k.b, k.s = buf[:], unsafe.String(&buf[0], len(buf))
+	k.B, k.S = buf[:], unsafe.String(&buf[0], len(buf))
 }
 
 // store is lookup for a key a generic cache will keep: its string is its own.
-func (ks keySpace) store(k *key, buf *[16]byte, i uint32) {
+func (ks keySpace) store(k *contenders.Key, buf *[16]byte, i uint32) {
 	ks.lookup(k, buf, i)
 	if ks.generic {
-		k.s = string(k.b)
+		k.S = string(k.B)
 	}
 }
 
 // fillOwnValues writes every key with a value of valueSize bytes. Generic
 // caches keep the slice they are given, so each entry gets its own value,
 // as in a real program; byte caches copy, so one buffer serves.
-func fillOwnValues(cache cache, keys keySpace, valueSize int) {
+func fillOwnValues(cache contenders.Cache, keys keySpace, valueSize int) {
 	shared := make([]byte, valueSize)
 	var buf [16]byte
-	var k key
+	var k contenders.Key
 	for i := range keys.n {
 		v := shared
 		if keys.generic {
@@ -133,7 +135,7 @@ func fillOwnValues(cache cache, keys keySpace, valueSize int) {
 
 // mixedRun is 90% reads and 10% writes of fresh values from
 // 4 x GOMAXPROCS goroutines over a Zipf stream, and returns Mops/s.
-func mixedRun(cache cache, keys keySpace, stream []uint32, d time.Duration) float64 {
+func mixedRun(cache contenders.Cache, keys keySpace, stream []uint32, d time.Duration) float64 {
 	goroutines := 4 * runtime.GOMAXPROCS(0)
 	var stop atomic.Bool
 	var total atomic.Int64
@@ -146,7 +148,7 @@ func mixedRun(cache cache, keys keySpace, stream []uint32, d time.Duration) floa
 			dst := make([]byte, 0, 256)
 			shared := make([]byte, 128)
 			var buf [16]byte
-			var k key
+			var k contenders.Key
 			pos, n := g*len(stream)/goroutines, int64(0)
 			for !stop.Load() {
 				for range 64 {
@@ -176,18 +178,18 @@ func mixedRun(cache cache, keys keySpace, stream []uint32, d time.Duration) floa
 
 // childMemory gives c a byte budget, writes twice that much in distinct
 // 16-byte keys with 128-byte values, and counts what it kept.
-func childMemory(c contender, budget int64, entrySize int) memResult {
-	res := memResult{Contender: c.name, Budget: budget, EntrySize: entrySize}
-	keys := keySpace{n: int(2 * budget / int64(entrySize)), generic: !c.byteCache}
+func childMemory(c contenders.Contender, budget int64, entrySize int) memResult {
+	res := memResult{Contender: c.Name, Budget: budget, EntrySize: entrySize}
+	keys := keySpace{n: int(2 * budget / int64(entrySize)), generic: !c.ByteCache}
 	runtime.GC()
 	before := rss()
-	var cache cache
+	var cache contenders.Cache
 	var err error
-	if c.byBytes != nil {
-		cache, err = c.byBytes(budget)
+	if c.ByBytes != nil {
+		cache, err = c.ByBytes(budget)
 	} else {
 		res.Note = fmt.Sprintf("bounded by count only: sized to budget / %d entries", entrySize)
-		cache, err = c.byCount(int(budget / int64(entrySize)))
+		cache, err = c.ByCount(int(budget / int64(entrySize)))
 	}
 	if err != nil {
 		res.Note = err.Error()
@@ -203,11 +205,11 @@ func childMemory(c contender, budget int64, entrySize int) memResult {
 }
 
 // countHeld counts the keys a Get finds.
-func countHeld(c cache, keys keySpace) int {
+func countHeld(c contenders.Cache, keys keySpace) int {
 	held := 0
 	dst := make([]byte, 0, 256)
 	var buf [16]byte
-	var k key
+	var k contenders.Key
 	for i := range keys.n {
 		keys.lookup(&k, &buf, uint32(i))
 		if _, ok := c.Get(dst[:0], &k); ok {
@@ -284,14 +286,14 @@ func inChild(out any, args ...string) error {
 	return json.Unmarshal(b, out)
 }
 
-func runGC(cfg config, cs []contender, progress func(string)) []gcResult {
+func runGC(cfg config, cs []contenders.Contender, progress func(string)) []gcResult {
 	var rows []gcResult
 	for _, n := range cfg.gcEntries {
 		for _, c := range cs {
-			progress(fmt.Sprintf("gc: %s with %d entries (%v mixed run)", c.name, n, cfg.gcRun))
+			progress(fmt.Sprintf("gc: %s with %d entries (%v mixed run)", c.Name, n, cfg.gcRun))
 			var r gcResult
-			if err := inChild(&r, "-child=gc", "-contenders="+c.name, "-entries="+strconv.Itoa(n), "-gcrun="+cfg.gcRun.String()); err != nil {
-				r = gcResult{Contender: c.name, Entries: n, Note: err.Error()}
+			if err := inChild(&r, "-child=gc", "-contenders="+c.Name, "-entries="+strconv.Itoa(n), "-gcrun="+cfg.gcRun.String()); err != nil {
+				r = gcResult{Contender: c.Name, Entries: n, Note: err.Error()}
 			}
 			rows = append(rows, r)
 		}
@@ -299,14 +301,14 @@ func runGC(cfg config, cs []contender, progress func(string)) []gcResult {
 	return rows
 }
 
-func runMemory(cfg config, cs []contender, progress func(string)) []memResult {
+func runMemory(cfg config, cs []contenders.Contender, progress func(string)) []memResult {
 	var rows []memResult
 	for _, size := range memoryEntrySizes {
 		for _, c := range cs {
-			progress(fmt.Sprintf("memory: %s with a %d MiB budget, %d-byte entries", c.name, cfg.budget>>20, size))
+			progress(fmt.Sprintf("memory: %s with a %d MiB budget, %d-byte entries", c.Name, cfg.budget>>20, size))
 			var r memResult
-			if err := inChild(&r, "-child=memory", "-contenders="+c.name, "-budget="+strconv.FormatInt(cfg.budget, 10), "-entry-size="+strconv.Itoa(size)); err != nil {
-				r = memResult{Contender: c.name, Budget: cfg.budget, EntrySize: size, Note: err.Error()}
+			if err := inChild(&r, "-child=memory", "-contenders="+c.Name, "-budget="+strconv.FormatInt(cfg.budget, 10), "-entry-size="+strconv.Itoa(size)); err != nil {
+				r = memResult{Contender: c.Name, Budget: cfg.budget, EntrySize: size, Note: err.Error()}
 			}
 			rows = append(rows, r)
 		}

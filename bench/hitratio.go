@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/ringcache/ringcache/bench/contenders"
 )
 
 // replayValueLen is the value size of every replayed request; with 8-byte
@@ -104,7 +106,7 @@ func hitStreams(cfg config) ([]hitStream, error) {
 
 // runHitRatio replays every stream at every capacity through every
 // contender: a read, and on a miss a write, per request.
-func runHitRatio(cfg config, cs []contender, progress func(string)) ([]hitRow, error) {
+func runHitRatio(cfg config, cs []contenders.Contender, progress func(string)) ([]hitRow, error) {
 	streams, err := hitStreams(cfg)
 	if err != nil {
 		return nil, err
@@ -123,9 +125,9 @@ func runHitRatio(cfg config, cs []contender, progress func(string)) ([]hitRow, e
 				}
 			}
 			for _, c := range cs {
-				progress(fmt.Sprintf("hit ratio: %s at %d entries, %s", st.name, capacity, c.name))
-				row := hitRow{Contender: c.name, Stream: st.name, Capacity: capacity}
-				cache, err := c.build(capacity, 8+replayValueLen)
+				progress(fmt.Sprintf("hit ratio: %s at %d entries, %s", st.name, capacity, c.Name))
+				row := hitRow{Contender: c.Name, Stream: st.name, Capacity: capacity}
+				cache, err := build(c, capacity, 8+replayValueLen)
 				if err != nil {
 					row.HitRatio, row.Note = -1, "n/a: "+err.Error()
 					rows = append(rows, row)
@@ -152,9 +154,9 @@ func runHitRatio(cfg config, cs []contender, progress func(string)) ([]hitRow, e
 // sprite trace, and its hit ratio was that of a cache five times larger.
 // With settle false they run as an application would drive them from one
 // goroutine.
-func replay(c cache, requests []uint64, value []byte, settle bool) (float64, int) {
+func replay(c contenders.Cache, requests []uint64, value []byte, settle bool) (float64, int) {
 	hits, held := 0, 0
-	w, deferred := c.(interface{ wait() })
+	w, deferred := c.(contenders.Settler)
 	deferred = deferred && settle
 	dst := make([]byte, 0, 64)
 	for i, id := range requests {
@@ -165,7 +167,7 @@ func replay(c cache, requests []uint64, value []byte, settle bool) (float64, int
 		} else {
 			c.Set(&k, value)
 			if deferred {
-				w.wait()
+				w.Settle()
 			}
 		}
 		if i%64 == 0 {
@@ -175,13 +177,27 @@ func replay(c cache, requests []uint64, value []byte, settle bool) (float64, int
 	return 100 * float64(hits) / float64(len(requests)), max(held, c.Len())
 }
 
+// build makes c hold about n entries of entrySize bytes (key plus value):
+// generic caches by count; byte caches get the budget that calibration
+// found, or contenders.ErrTooSmall.
+func build(c contenders.Contender, n, entrySize int) (contenders.Cache, error) {
+	if c.ByCount != nil {
+		return c.ByCount(n)
+	}
+	budget, err := calibrate(c, n, entrySize)
+	if err != nil {
+		return nil, err
+	}
+	return c.BytesFor(entrySize)(budget)
+}
+
 // calibrate finds the smallest byte budget at which c holds at least n
 // entries of entrySize bytes, by filling trial caches with distinct keys.
-// It fails with errTooSmall when even c's smallest cache holds more than
+// It fails with contenders.ErrTooSmall when even c's smallest cache holds more than
 // 5% over n: a hit ratio measured there would flatter c.
-func calibrate(c contender, n, entrySize int) (int64, error) {
+func calibrate(c contenders.Contender, n, entrySize int) (int64, error) {
 	value := make([]byte, entrySize-8)
-	build := c.bytesFor(entrySize)
+	build := c.BytesFor(entrySize)
 	held := func(budget int64) (int, error) {
 		cache, err := build(budget)
 		if err != nil {
@@ -194,14 +210,14 @@ func calibrate(c contender, n, entrySize int) (int64, error) {
 		}
 		return cache.Len(), nil
 	}
-	lo := c.minBytes
+	lo := c.MinBytes
 	got, err := held(lo)
 	if err != nil {
 		return 0, err
 	}
 	if got >= n {
 		if got > n+n/20 {
-			return 0, fmt.Errorf("%w: its smallest size holds %d entries", errTooSmall, got)
+			return 0, fmt.Errorf("%w: its smallest size holds %d entries", contenders.ErrTooSmall, got)
 		}
 		return lo, nil
 	}
@@ -224,7 +240,7 @@ func calibrate(c contender, n, entrySize int) (int64, error) {
 		}
 	}
 	if got, _ = held(hi); got > n+n/20 {
-		return 0, fmt.Errorf("%w: its sizes step from under %d entries to %d", errTooSmall, n, got)
+		return 0, fmt.Errorf("%w: its sizes step from under %d entries to %d", contenders.ErrTooSmall, n, got)
 	}
 	return hi, nil
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+
+	"github.com/ringcache/ringcache/bench/contenders"
 )
 
 // zipf draws ranks 0..n-1 with P(rank k) proportional to 1/(k+1)^s, by
@@ -65,21 +67,21 @@ func (z *zipf) stream(m int) []uint32 {
 
 // makeKeys returns n distinct keys of keyLen bytes (at least 8): the index,
 // then filler.
-func makeKeys(n, keyLen int) []key {
-	keys := make([]key, n)
+func makeKeys(n, keyLen int) []contenders.Key {
+	keys := make([]contenders.Key, n)
 	for i := range keys {
 		b := make([]byte, max(keyLen, 8))
 		binary.BigEndian.PutUint64(b, uint64(i))
 		for j := 8; j < len(b); j++ {
 			b[j] = byte('a' + (i+j)%26)
 		}
-		keys[i] = makeKey(b)
+		keys[i] = contenders.MakeKey(b)
 	}
 	return keys
 }
 
 // keyOf encodes one trace or synthetic item as an 8-byte key.
-func keyOf(id uint64) key {
+func keyOf(id uint64) contenders.Key {
 	b := binary.BigEndian.AppendUint64(make([]byte, 0, 8), id)
-	return makeKey(b)
+	return contenders.MakeKey(b)
 }

@@ -4,17 +4,12 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"image/color"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"time"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
 )
 
 type env struct {
@@ -94,16 +89,8 @@ func names[T any](rows []T, name func(T) string) []string {
 
 // bestPeer returns the best value among contenders other than ringcache.
 func bestPeer(vals map[string]float64, higherBetter bool) (float64, bool) {
-	best, found := 0.0, false
-	for n, v := range vals {
-		if n == "ringcache" {
-			continue
-		}
-		if !found || (higherBetter && v > best) || (!higherBetter && v < best) {
-			best, found = v, true
-		}
-	}
-	return best, found
+	n, ok := bestName(vals, higherBetter)
+	return vals[n], ok
 }
 
 func (r *results) markdown() string {
@@ -389,111 +376,4 @@ func diff(vals map[string]float64, among []string) string {
 		return "–"
 	}
 	return fmt.Sprintf("%+.2f", rc-best)
-}
-
-var palette = []color.Color{
-	color.RGBA{0xd6, 0x27, 0x28, 255}, // ringcache stands out in red
-	color.RGBA{0x1f, 0x77, 0xb4, 255},
-	color.RGBA{0xff, 0x7f, 0x0e, 255},
-	color.RGBA{0x2c, 0xa0, 0x2c, 255},
-	color.RGBA{0x94, 0x67, 0xbd, 255},
-	color.RGBA{0x8c, 0x56, 0x4b, 255},
-	color.RGBA{0xe3, 0x77, 0xc2, 255},
-	color.RGBA{0x7f, 0x7f, 0x7f, 255},
-}
-
-// groupedBars draws one bar per contender in each category.
-func groupedBars(title, ylabel string, categories, contenders []string, value func(cat, contender string) float64, file string) error {
-	p := plot.New()
-	p.Title.Text = title
-	p.Y.Label.Text = ylabel
-	p.Legend.Top = true
-	width := vg.Points(float64(min(14, 90/max(len(contenders), 1))))
-	top := 0.0
-	for i, c := range contenders {
-		vals := make(plotter.Values, len(categories))
-		for j, cat := range categories {
-			vals[j] = max(value(cat, c), 0)
-			top = max(top, vals[j])
-		}
-		bars, err := plotter.NewBarChart(vals, width)
-		if err != nil {
-			return err
-		}
-		bars.LineStyle.Width = 0
-		bars.Color = palette[i%len(palette)]
-		bars.Offset = width * vg.Length(float64(i)-float64(len(contenders)-1)/2)
-		p.Add(bars)
-		p.Legend.Add(c, bars)
-	}
-	p.NominalX(categories...)
-	// Headroom above the tallest bar keeps the legend off the bars.
-	p.Y.Min, p.Y.Max = 0, top*1.45
-	w := vg.Length(max(6, float64(len(categories))*float64(len(contenders))*0.2+2)) * vg.Inch
-	return p.Save(w, 5*vg.Inch, file)
-}
-
-// lookup returns groupedBars' value function over rows: the value of the
-// row of that category and contender, 0 where there is none.
-func lookup[T any](rows []T, key func(T) (category, contender string), value func(T) float64) func(category, contender string) float64 {
-	return func(category, contender string) float64 {
-		for _, row := range rows {
-			if cat, c := key(row); cat == category && c == contender {
-				return value(row)
-			}
-		}
-		return 0
-	}
-}
-
-func (r *results) charts(dir string) error {
-	if len(r.Throughput) > 0 {
-		cs := names(r.Throughput, func(t throughputRow) string { return t.Contender })
-		ws := slices.DeleteFunc(names(r.Throughput, func(t throughputRow) string { return t.Workload }), func(s string) bool { return s == "all" })
-		err := groupedBars("Throughput", "Mops/s", ws, cs, lookup(r.Throughput,
-			func(t throughputRow) (string, string) { return t.Workload, t.Contender },
-			func(t throughputRow) float64 { return t.Mops }), filepath.Join(dir, "throughput.png"))
-		if err != nil {
-			return err
-		}
-	}
-	if len(r.GC) > 0 {
-		cs := names(r.GC, func(g gcResult) string { return g.Contender })
-		es := names(r.GC, func(g gcResult) string { return fmt.Sprint(g.Entries) })
-		err := groupedBars("Forced GC with N entries (lower is better)", "milliseconds", es, cs, lookup(r.GC,
-			func(g gcResult) (string, string) { return fmt.Sprint(g.Entries), g.Contender },
-			func(g gcResult) float64 { return float64(g.GCWall) / 1e6 }), filepath.Join(dir, "gc.png"))
-		if err != nil {
-			return err
-		}
-	}
-	if len(r.Memory) > 0 {
-		cs := names(r.Memory, func(m memResult) string { return m.Contender })
-		sizes := names(r.Memory, func(m memResult) string { return fmt.Sprintf("%d B entries", m.EntrySize) })
-		err := groupedBars("RSS per retained entry, 16 B keys (lower is better)", "bytes", sizes, cs, lookup(r.Memory,
-			func(m memResult) (string, string) { return fmt.Sprintf("%d B entries", m.EntrySize), m.Contender },
-			func(m memResult) float64 {
-				if m.Retained == 0 {
-					return 0
-				}
-				return float64(m.RSSGrowth) / float64(m.Retained)
-			}), filepath.Join(dir, "memory.png"))
-		if err != nil {
-			return err
-		}
-	}
-	if len(r.HitRatio) > 0 {
-		cs := r.hitCaches()
-		cells := names(r.HitRatio, func(h hitRow) string { return fmt.Sprintf("%s@%d", h.Stream, h.Capacity) })
-		err := groupedBars("Hit ratio (n/a cells left empty)", "percent", cells, cs, lookup(r.HitRatio,
-			func(h hitRow) (string, string) { return fmt.Sprintf("%s@%d", h.Stream, h.Capacity), h.Contender },
-			func(h hitRow) float64 { return h.HitRatio }), filepath.Join(dir, "hitratio.png"))
-		if err != nil {
-			return err
-		}
-	}
-	if r.Tier != nil {
-		return r.Tier.charts(dir)
-	}
-	return nil
 }

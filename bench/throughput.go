@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ringcache/ringcache/bench/contenders"
 )
 
 // readMixes are the read shares of the throughput runs, in percent.
@@ -32,7 +34,7 @@ type throughputRow struct {
 // take turns: cfg.rounds rounds, each running every contender through
 // every cell in an order that rotates from round to round, and a cell
 // reports the median of its rounds.
-func runThroughput(cfg config, cs []contender, progress func(string)) []throughputRow {
+func runThroughput(cfg config, cs []contenders.Contender, progress func(string)) []throughputRow {
 	keys := makeKeys(cfg.keys, 16)
 	stream := newZipf(cfg.keys, cfg.zipfS, 1).stream(cfg.streamLen)
 	value := make([]byte, 128)
@@ -55,7 +57,7 @@ func runThroughput(cfg config, cs []contender, progress func(string)) []throughp
 	for round := range rounds {
 		for i := range cs {
 			c := cs[(i+round)%len(cs)]
-			tag := fmt.Sprintf("round %d/%d, %s", round+1, rounds, c.name)
+			tag := fmt.Sprintf("round %d/%d, %s", round+1, rounds, c.Name)
 			add(runReadMixes(cfg, c, keys, stream, value, goroutines, "", tag, progress))
 			add(runReadMixes(cfg, c, smallKeys, smallStream, value, goroutines, fmt.Sprintf("%dk keys, ", small>>10), tag, progress))
 			add([]throughputRow{insertOnly(cfg, c, keys, stream, value, goroutines, tag, progress)})
@@ -63,8 +65,8 @@ func runThroughput(cfg config, cs []contender, progress func(string)) []throughp
 	}
 	// Contender by contender, in the order given; workloads as met.
 	slices.SortStableFunc(order, func(a, b [2]string) int {
-		return slices.IndexFunc(cs, func(c contender) bool { return c.name == a[0] }) -
-			slices.IndexFunc(cs, func(c contender) bool { return c.name == b[0] })
+		return slices.IndexFunc(cs, func(c contenders.Contender) bool { return c.Name == a[0] }) -
+			slices.IndexFunc(cs, func(c contenders.Contender) bool { return c.Name == b[0] })
 	})
 	var rows []throughputRow
 	for _, cell := range order {
@@ -85,10 +87,10 @@ func median(rs []throughputRow) throughputRow {
 
 // insertOnly runs the insert-only cell: a cache holding a tenth of the
 // keys, written the whole time.
-func insertOnly(cfg config, c contender, keys []key, stream []uint32, value []byte, goroutines int, tag string, progress func(string)) throughputRow {
+func insertOnly(cfg config, c contenders.Contender, keys []contenders.Key, stream []uint32, value []byte, goroutines int, tag string, progress func(string)) throughputRow {
 	progress(fmt.Sprintf("throughput: %s, insert-only into a cache holding 10%% of keys", tag))
-	row := throughputRow{Contender: c.name, Workload: "insert-only, 10% fits"}
-	cache, err := c.build(len(keys)/10, 16+128)
+	row := throughputRow{Contender: c.Name, Workload: "insert-only, 10% fits"}
+	cache, err := build(c, len(keys)/10, 16+128)
 	if err != nil {
 		row.Note = "n/a: " + err.Error()
 		return row
@@ -101,11 +103,11 @@ func insertOnly(cfg config, c contender, keys []key, stream []uint32, value []by
 
 // runReadMixes prefills a cache holding every key and runs each read mix on
 // it; label prefixes the rows' workload names, tag the progress lines.
-func runReadMixes(cfg config, c contender, keys []key, stream []uint32, value []byte, goroutines int, label, tag string, progress func(string)) []throughputRow {
+func runReadMixes(cfg config, c contenders.Contender, keys []contenders.Key, stream []uint32, value []byte, goroutines int, label, tag string, progress func(string)) []throughputRow {
 	progress(fmt.Sprintf("throughput: %s, prefilling %d keys", tag, len(keys)))
 	cache, err := buildHolding(c, len(keys), 16+128)
 	if err != nil {
-		return []throughputRow{{Contender: c.name, Workload: label + "all", Note: err.Error()}}
+		return []throughputRow{{Contender: c.Name, Workload: label + "all", Note: err.Error()}}
 	}
 	defer func() {
 		cache.Close()
@@ -130,32 +132,32 @@ func runReadMixes(cfg config, c contender, keys []key, stream []uint32, value []
 	for _, reads := range readMixes {
 		progress(fmt.Sprintf("throughput: %s, %s%d%% reads", tag, label, reads))
 		ops := hammer(cache, keys, stream, value, reads, goroutines, cfg.duration)
-		rows = append(rows, throughputRow{Contender: c.name, Workload: fmt.Sprintf("%sreads=%d%%", label, reads), Mops: ops, Note: note})
+		rows = append(rows, throughputRow{Contender: c.Name, Workload: fmt.Sprintf("%sreads=%d%%", label, reads), Mops: ops, Note: note})
 	}
 	return rows
 }
 
 // buildHolding makes a cache with room for n entries of entrySize with
 // margin: generic caches by count, byte caches with twice the payload.
-func buildHolding(c contender, n, entrySize int) (cache, error) {
-	if c.byCount != nil {
-		return c.byCount(n + n/4)
+func buildHolding(c contenders.Contender, n, entrySize int) (contenders.Cache, error) {
+	if c.ByCount != nil {
+		return c.ByCount(n + n/4)
 	}
-	return c.byBytes(max(int64(2*n*entrySize), c.minBytes))
+	return c.ByBytes(max(int64(2*n*entrySize), c.MinBytes))
 }
 
 // settle lets caches that apply writes asynchronously (ristretto, theine)
 // drain their buffers.
-func settle(c cache) {
-	if w, ok := c.(interface{ wait() }); ok {
-		w.wait()
+func settle(c contenders.Cache) {
+	if w, ok := c.(contenders.Settler); ok {
+		w.Settle()
 	}
 	time.Sleep(50 * time.Millisecond)
 }
 
 // hammer runs goroutines over the key stream for d, each from its own
 // offset, reading with probability reads/100, and returns Mops/s.
-func hammer(c cache, keys []key, stream []uint32, value []byte, reads, goroutines int, d time.Duration) float64 {
+func hammer(c contenders.Cache, keys []contenders.Key, stream []uint32, value []byte, reads, goroutines int, d time.Duration) float64 {
 	// isRead is a shuffled table so reads and writes interleave evenly.
 	var isRead [128]bool
 	for i := range isRead {

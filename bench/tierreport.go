@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 )
@@ -76,27 +75,6 @@ func (t *tierResults) markdown(b *strings.Builder) {
 		}
 		b.WriteString("\n")
 	}
-}
-
-func (t *tierResults) charts(dir string) error {
-	if len(t.Reads) > 0 {
-		layers := names(t.Reads, func(r tierReadRow) string { return r.Layer })
-		mixes := names(t.Reads, func(r tierReadRow) string { return r.Mix })
-		err := groupedBars("Reads through a cache layer in front of Redis, three instances", "Mops/s", mixes, layers, lookup(t.Reads,
-			func(r tierReadRow) (string, string) { return r.Mix, r.Layer },
-			func(r tierReadRow) float64 { return r.Mops }), filepath.Join(dir, "tier-reads.png"))
-		if err != nil {
-			return err
-		}
-	}
-	if len(t.GC) > 0 {
-		clients := names(t.GC, func(r tierGCRow) string { return r.Client })
-		cat := fmt.Sprintf("%d local copies", t.GC[0].Entries)
-		return groupedBars("Forced GC with local copies held (lower is better)", "milliseconds", []string{cat}, clients, lookup(t.GC,
-			func(r tierGCRow) (string, string) { return cat, r.Client },
-			func(r tierGCRow) float64 { return float64(r.GCWall) / 1e6 }), filepath.Join(dir, "tier-gc.png"))
-	}
-	return nil
 }
 
 // latency rounds a duration to three significant figures or so.
