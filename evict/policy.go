@@ -62,13 +62,11 @@ const LRUKBytesPerEntry = 7
 func LRUKMemory(entries int) (sketchWords, historyWords, historyHashes int) {
 	entries = max(entries, 64)
 	// Four bytes of sketch per entry: each word's 16 counters serve about
-	// two keys that got past the history. Two bytes measured 0.4 points
-	// lower on the hit-ratio mean, eight (Caffeine's size) 0.2 higher for
-	// twice the memory (docs/admission.md). A shard sees several times
-	// more distinct keys than it holds, and a sketch needs some width to
-	// tell them apart at all: a floor of 2 KiB per shard (which the
-	// default 256 KiB shards pass anyway) raised single-shard caches of
-	// 250 to 300 entries by 1.8 to 2.5 points.
+	// two keys that got past the history, the width where a wider sketch
+	// stops paying for its memory (docs/admission.md). A shard sees several
+	// times more distinct keys than it holds, and a sketch needs some
+	// width to tell them apart at all, hence a floor of 2 KiB per shard
+	// (the default 256 KiB shards are above it anyway).
 	sketchWords = max(entries/2, 256)
 	// The history remembers the last two to four cache-fulls of keys read
 	// (two generations of twice the entries) at a 10% false positive rate:

@@ -11,12 +11,11 @@ const (
 	// A single entry may take at most a quarter of the main ring, so that
 	// one large write cannot wipe out the shard.
 	maxRecordShare = 4
-	// probationShare sets the probation ring under LRU-K: 1/probationShare
-	// of the ring bytes, and of the entries. W-TinyLFU's authors found a
-	// window of about 1% best for most workloads; 2% measured a little
-	// better on recency-heavy traces at no cost on the others
-	// (docs/admission.md). Entries larger than half the probation ring go
-	// straight to main.
+	// probationShare sets the probation ring's starting size under LRU-K:
+	// 1/probationShare of the ring bytes, and of the entries, near the 1%
+	// window W-TinyLFU's authors recommend; the climber moves it from there
+	// (docs/admission.md says why 2%). Entries larger than half the
+	// probation ring go straight to main.
 	probationShare = 50
 )
 

@@ -157,9 +157,9 @@ func (s *Shard) adoptMainStart(step int) bool {
 // its current lap, so they face its CLOCK soon, read ones are spared and
 // the rest go. Caffeine likewise moves its window's oldest entries into
 // main's probation segment when the window shrinks. Settling them instead
-// rejected most at once, and main could use their bytes only after its
-// next lap (behind a filler), so the shard held fewer entries than it
-// could (TestProbationShrinkKeepsTheShardFull). handOverEnd reports false,
+// would reject most at once, and main could use their bytes only after
+// its next lap (behind a filler), leaving the shard short of entries
+// (TestProbationShrinkKeepsTheShardFull). handOverEnd reports false,
 // changing nothing, when the rings are not both wrapped, when the records
 // to hand over would take probation under its floor, or when the padding
 // at probation's end cannot be covered.
