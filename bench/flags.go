@@ -27,6 +27,7 @@ type config struct {
 	synthKeys     int
 	synthRequests int
 	smoke         bool
+	quick         bool
 	settle        bool
 	bounds        bool
 
@@ -59,6 +60,7 @@ func parseFlags() (config, modes, error) {
 		synthKeys  = flag.Int("synth-keys", 1_000_000, "hitratio: key space of the synthetic streams")
 		synthReqs  = flag.Int("synth-requests", 1_000_000, "hitratio: requests per synthetic stream")
 		smoke      = flag.Bool("smoke", false, "tiny sizes and durations, to check the suite runs (figures meaningless)")
+		quick      = flag.Bool("quick", false, "every workload at reduced sizes, in about two minutes: the full run's shapes, figures to look at, not to publish")
 		child      = flag.String("child", "", "internal: run one measurement in this process (gc or memory)")
 		entries    = flag.Int("entries", 0, "internal: entries for -child=gc and -child=tiergc")
 		tierClient = flag.String("tier-client", "", "internal: the client for -child=tiergc")
@@ -81,7 +83,7 @@ func parseFlags() (config, modes, error) {
 	cfg := config{
 		workloads: map[string]bool{}, out: *out, traces: *traces, traceLimit: *traceLimit,
 		keys: *keys, streamLen: 1 << 22, zipfS: *zipfS, duration: *duration, rounds: *rounds, gcRun: *gcRun,
-		budget: *budget, synthKeys: *synthKeys, synthRequests: *synthReqs, smoke: *smoke,
+		budget: *budget, synthKeys: *synthKeys, synthRequests: *synthReqs, smoke: *smoke, quick: *quick && !*smoke,
 		stampedeRounds: 20, stampedeCallers: 1000, settle: *settleFlag,
 		bounds: *bounds,
 	}
@@ -112,6 +114,12 @@ func parseFlags() (config, modes, error) {
 			}
 			cfg.contenders = append(cfg.contenders, c)
 		}
+	}
+	if cfg.quick {
+		cfg.keys, cfg.duration, cfg.rounds = 200_000, 200*time.Millisecond, 1
+		cfg.gcEntries, cfg.gcRun, cfg.budget = []int{1_000_000}, time.Second, 16<<20
+		cfg.synthKeys, cfg.synthRequests, cfg.traceLimit = 200_000, 200_000, 200_000
+		cfg.stampedeRounds = 5
 	}
 	if cfg.smoke {
 		cfg.keys, cfg.streamLen, cfg.duration, cfg.rounds = 20_000, 1<<16, 100*time.Millisecond, 1

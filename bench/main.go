@@ -2,7 +2,7 @@
 // bigcache, ristretto, otter, theine and golang-lru — on the same
 // workloads in one run, and writes Markdown tables and PNG charts.
 //
-//	cd bench && go run . [-workloads throughput,gc,memory,hitratio,stampede,tier] [-contenders ringcache,otter] [-smoke]
+//	cd bench && go run . [-workloads throughput,gc,memory,hitratio,stampede,tier,restart] [-contenders ringcache,otter] [-quick | -smoke]
 //
 // Workloads:
 //   - throughput: Mops/s of parallel Get/Set mixes on a prefilled cache
@@ -21,9 +21,14 @@
 //     instances on loopback, against rueidisaside and plain go-redis
 //     GETs: reads at 90% local hits, invalidation delay, a stampede
 //     across instances, and the GC cost of a million local copies against
-//     rueidis's own client-side cache (skipped without redis-server).
+//     rueidis's own client-side cache (skipped without redis-server);
+//   - restart: a save and a load of a full 1 GiB cache, ringcache's and
+//     fastcache's, each in a fresh child process.
 //
-// Progress goes to stderr; results to -out (default ../docs/results).
+// -quick runs every workload at reduced sizes (about two minutes), -smoke
+// at toy sizes (to check the suite works). Progress goes to stderr;
+// results to -out (default out/; ../docs/results refreshes the published
+// ones, and -replot redraws them from results.json).
 package main
 
 import (

@@ -43,8 +43,11 @@ func runRestart(cfg config, progress func(string)) []restartRow {
 	child := func(cache string, size int) restartRow {
 		var r restartRow
 		args := []string{"-child=restart", "-restart-cache=" + cache, "-value-size=" + strconv.Itoa(size)}
-		if cfg.smoke {
+		switch {
+		case cfg.smoke:
 			args = append(args, "-smoke")
+		case cfg.quick:
+			args = append(args, "-quick")
 		}
 		if err := inChild(&r, args...); err != nil {
 			r = restartRow{Cache: cache, ValueSize: size, Note: err.Error()}
@@ -65,8 +68,11 @@ func runRestart(cfg config, progress func(string)) []restartRow {
 // childRestart is one row of runRestart, in this process.
 func childRestart(cfg config, cache string, size int) restartRow {
 	capacity := int64(1 << 30)
-	if cfg.smoke {
+	switch {
+	case cfg.smoke:
 		capacity = 32 << 20
+	case cfg.quick:
+		capacity = 256 << 20
 	}
 	dir := "/dev/shm"
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {

@@ -69,7 +69,7 @@ func runTier(cfg config, progress func(string)) tierResults {
 	}
 	defer server.Stop()
 	hot, cold := 10_000, 400_000
-	if cfg.smoke {
+	if cfg.smoke || cfg.quick {
 		hot, cold = 1_000, 20_000
 	}
 	res := tierResults{HotKeys: hot, Callers: stampedeCallers(cfg)}
@@ -217,7 +217,7 @@ type tierNoticeRow struct {
 // hold, and their notice hooks record the arrival.
 func tierNotices(cfg config, addr string) *tierNoticeRow {
 	rounds := 1000
-	if cfg.smoke {
+	if cfg.smoke || cfg.quick {
 		rounds = 50
 	}
 	arrived := make(chan time.Time, 2)

@@ -32,7 +32,7 @@ var tierGCClients = []string{"ringcache tier", "rueidis client-side cache"}
 
 func runTierGC(cfg config, addr string, progress func(string)) []tierGCRow {
 	n := 1_000_000
-	if cfg.smoke {
+	if cfg.smoke || cfg.quick {
 		n = 20_000
 	}
 	progress(fmt.Sprintf("tier: filling Redis with %d keys for the GC rows", n))

@@ -43,7 +43,7 @@ const (
 )
 
 func pausePhases(cfg config) (steady, paused, after time.Duration) {
-	if cfg.smoke {
+	if cfg.smoke || cfg.quick {
 		return 300 * time.Millisecond, time.Second, time.Second
 	}
 	return 2 * time.Second, 3 * time.Second, 5 * time.Second

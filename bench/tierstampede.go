@@ -10,7 +10,7 @@ import (
 
 // stampedeCallers is the callers per instance.
 func stampedeCallers(cfg config) int {
-	if cfg.smoke {
+	if cfg.smoke || cfg.quick {
 		return 100
 	}
 	return 1000
@@ -35,7 +35,7 @@ func tierStampede(cfg config, c tierContender, addr string) tierStampedeRow {
 		dbConns   = 8
 	)
 	rounds, callers := 10, stampedeCallers(cfg)
-	if cfg.smoke {
+	if cfg.smoke || cfg.quick {
 		rounds = 2
 	}
 	row := tierStampedeRow{Layer: c.name, Rounds: rounds, Callers: tierInstances * callers}
