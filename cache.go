@@ -1,5 +1,7 @@
 package ringcache
 
+// The face of the package: a Cache is its engine and its loading layer.
+
 // Cache is a sharded byte cache with a fixed memory budget. Create one with
 // New; all methods are safe for concurrent use.
 type Cache struct {

@@ -8,6 +8,8 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
+// Compression: the codecs a cache may compress values with.
+
 // Codec names a compression algorithm for Config.Compression.
 type Codec uint8
 

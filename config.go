@@ -13,6 +13,8 @@ import (
 	"github.com/ringcache/ringcache/ttl"
 )
 
+// The configuration: what New accepts, and how it lays out the shards.
+
 const (
 	// MinCapacity is the smallest Config.Capacity New accepts.
 	MinCapacity = 4 << 10

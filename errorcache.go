@@ -7,6 +7,8 @@ import (
 	"github.com/ringcache/ringcache/ttl"
 )
 
+// The loading layer's memory of loader errors, for Config.ErrorTTL.
+
 // errorCache remembers loader errors for ErrorTTL. It is a plain map under
 // a mutex, bounded, and touched only on misses and loads while it holds
 // anything. Each error carries the write generation its load began at: a

@@ -5,6 +5,8 @@ import (
 	"unsafe"
 )
 
+// The count of the hits that reads without the lock serve.
+
 // hitCount counts the hits Get serves without a shard lock. One counter
 // would be a cache line every core writes on every hit, the contention
 // those reads avoid; so it has stripes, each on lines of its own, and a

@@ -6,6 +6,8 @@ import (
 	"github.com/ringcache/ringcache/shard"
 )
 
+// Iteration over the entries: All and Keys.
+
 // All returns an iterator over the cache's entries, for range loops:
 //
 //	for key, value := range c.All() { ... }

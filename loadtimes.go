@@ -5,6 +5,8 @@ import (
 	"time"
 )
 
+// The loading layer's histogram of load times, Stats.LoadTimes.
+
 // LoadBuckets are the upper bounds of the buckets of Stats.LoadTimes, the
 // durations of loader calls: from 100µs to 10s, about three to a decade,
 // as Prometheus's default buckets are spread.

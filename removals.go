@@ -2,6 +2,8 @@ package ringcache
 
 import "github.com/ringcache/ringcache/shard"
 
+// Removal listeners: the causes, and what a listener is shown.
+
 // RemovalCause says why an entry left the cache, for Config.OnRemove.
 type RemovalCause uint8
 

@@ -18,6 +18,8 @@ import (
 	"github.com/ringcache/ringcache/ttl"
 )
 
+// Loading a snapshot back: ReadFrom and LoadFile, and SaveFile beside them.
+
 // ReadFrom loads a snapshot that WriteTo wrote into the cache, over what
 // it holds, and returns the bytes read. Entries keep the life they had
 // left when saved, less the time since; those that expired meanwhile are
