@@ -35,6 +35,28 @@ const (
 	maxShardBytes = 4<<30 - 64
 )
 
+// AdaptiveTTL makes the TTL of loaded entries follow the key's access
+// history: Min for keys not read recently, Max for keys read HotReads
+// (8) or more times recently, linear in between. It replaces the TTL the
+// loader returns. The zero value is off; when Max is set, Min must be
+// above zero (New returns ErrInvalidTTL otherwise).
+type AdaptiveTTL struct {
+	// Min is the TTL of a key not read recently: above zero.
+	Min time.Duration
+	// Max is the TTL of a key read HotReads times or more recently; zero
+	// turns AdaptiveTTL off.
+	Max time.Duration
+}
+
+// HotReads is the number of recent reads at which AdaptiveTTL gives Max.
+const HotReads = ttl.HotReads
+
+// DefaultRefreshWorkers is Config.RefreshWorkers when zero.
+const DefaultRefreshWorkers = 4
+
+// DefaultRefreshTimeout is Config.RefreshTimeout when zero.
+const DefaultRefreshTimeout = 30 * time.Second
+
 // Config sets up a Cache. The zero value of every field but Capacity is a
 // sensible default.
 type Config struct {

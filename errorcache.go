@@ -9,6 +9,10 @@ import (
 
 // The loading layer's memory of loader errors, for Config.ErrorTTL.
 
+// maxCachedErrors bounds the errors ErrorTTL keeps; past it, the oldest
+// go first.
+const maxCachedErrors = 4096
+
 // errorCache remembers loader errors for ErrorTTL. It is a plain map under
 // a mutex, bounded, and touched only on misses and loads while it holds
 // anything. Each error carries the write generation its load began at: a

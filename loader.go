@@ -7,12 +7,17 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ringcache/ringcache/bloom"
 	"github.com/ringcache/ringcache/shard"
 	"github.com/ringcache/ringcache/ttl"
 )
 
 // GetOrLoad, top to bottom: a lookup, then a load shared by the callers
 // of a key, stored unless a write came since the lookup.
+
+// SetGuard replaces the Bloom guard of GetOrLoad (nil removes it); safe to
+// call while the cache is in use. See Config.Guard.
+func (c *Cache) SetGuard(f *bloom.Filter) { c.loading.guard.Store(f) }
 
 // GetOrLoad appends key's value to dst, loading it with load on a miss.
 //

@@ -23,32 +23,6 @@ import (
 // The key slice is the loader's to keep.
 type LoadFunc func(ctx context.Context, key []byte) (value []byte, ttl time.Duration, err error)
 
-// AdaptiveTTL makes the TTL of loaded entries follow the key's access
-// history: Min for keys not read recently, Max for keys read HotReads
-// (8) or more times recently, linear in between. It replaces the TTL the
-// loader returns. The zero value is off; when Max is set, Min must be
-// above zero (New returns ErrInvalidTTL otherwise).
-type AdaptiveTTL struct {
-	// Min is the TTL of a key not read recently: above zero.
-	Min time.Duration
-	// Max is the TTL of a key read HotReads times or more recently; zero
-	// turns AdaptiveTTL off.
-	Max time.Duration
-}
-
-// HotReads is the number of recent reads at which AdaptiveTTL gives Max.
-const HotReads = ttl.HotReads
-
-// DefaultRefreshWorkers is Config.RefreshWorkers when zero.
-const DefaultRefreshWorkers = 4
-
-// DefaultRefreshTimeout is Config.RefreshTimeout when zero.
-const DefaultRefreshTimeout = 30 * time.Second
-
-// maxCachedErrors bounds the errors ErrorTTL keeps; past it, the oldest
-// go first.
-const maxCachedErrors = 4096
-
 // loading is the state of GetOrLoad: the single-flight group, negative
 // and error settings, the guard and the background refreshers. (How long
 // a stale value is kept is the engine's: it writes the frames.)
@@ -99,7 +73,3 @@ func (l *loading) init(cfg *Config) {
 }
 
 func (l *loading) close() { l.stop() }
-
-// SetGuard replaces the Bloom guard of GetOrLoad (nil removes it); safe to
-// call while the cache is in use. See Config.Guard.
-func (c *Cache) SetGuard(f *bloom.Filter) { c.loading.guard.Store(f) }
