@@ -116,8 +116,8 @@ func parseFlags() (config, modes, error) {
 		}
 	}
 	if cfg.quick {
-		cfg.keys, cfg.duration, cfg.rounds = 200_000, 200*time.Millisecond, 1
-		cfg.gcEntries, cfg.gcRun, cfg.budget = []int{1_000_000}, time.Second, 32<<20
+		cfg.keys, cfg.duration, cfg.rounds = 200_000, 150*time.Millisecond, 1
+		cfg.gcEntries, cfg.gcRun, cfg.budget = []int{500_000}, time.Second, 32<<20
 		cfg.synthKeys, cfg.synthRequests, cfg.traceLimit = 200_000, 200_000, 200_000
 		cfg.stampedeRounds = 5
 	}
