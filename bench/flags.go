@@ -60,7 +60,7 @@ func parseFlags() (config, modes, error) {
 		synthKeys  = flag.Int("synth-keys", 1_000_000, "hitratio: key space of the synthetic streams")
 		synthReqs  = flag.Int("synth-requests", 1_000_000, "hitratio: requests per synthetic stream")
 		smoke      = flag.Bool("smoke", false, "tiny sizes and durations, to check the suite runs (figures meaningless)")
-		quick      = flag.Bool("quick", false, "every workload at reduced sizes, in about two minutes: the full run's shapes, figures to look at, not to publish")
+		quick      = flag.Bool("quick", false, "every workload at reduced sizes, in minutes: the full run's shapes, figures to look at, not to publish")
 		child      = flag.String("child", "", "internal: run one measurement in this process (gc or memory)")
 		entries    = flag.Int("entries", 0, "internal: entries for -child=gc and -child=tiergc")
 		tierClient = flag.String("tier-client", "", "internal: the client for -child=tiergc")

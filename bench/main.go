@@ -25,7 +25,7 @@
 //   - restart: a save and a load of a full 1 GiB cache, ringcache's and
 //     fastcache's, each in a fresh child process.
 //
-// -quick runs every workload at reduced sizes (about two minutes), -smoke
+// -quick runs every workload at reduced sizes (minutes), -smoke
 // at toy sizes (to check the suite works). Progress goes to stderr;
 // results to -out (default out/; ../docs/results refreshes the published
 // ones, and -replot redraws them from results.json).
