@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -120,13 +121,19 @@ func (ks keySpace) store(k *contenders.Key, buf *[16]byte, i uint32) {
 // caches keep the slice they are given, so each entry gets its own value,
 // as in a real program; byte caches copy, so one buffer serves.
 func fillOwnValues(cache contenders.Cache, keys keySpace, valueSize int) {
+	// Values of nonzero bytes, written in full: a fresh allocation that is
+	// never written stays zero pages the OS has not backed, and a generic
+	// cache holding such slices would show less RSS than its values take.
 	shared := make([]byte, valueSize)
+	for i := range shared {
+		shared[i] = byte(i) | 1
+	}
 	var buf [16]byte
 	var k contenders.Key
 	for i := range keys.n {
 		v := shared
 		if keys.generic {
-			v = make([]byte, valueSize)
+			v = bytes.Clone(shared)
 		}
 		keys.store(&k, &buf, uint32(i))
 		cache.Set(&k, v)
