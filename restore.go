@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
 
@@ -96,7 +97,10 @@ func (c *engine) ReadFrom(r io.Reader) (int64, error) {
 }
 
 // restorer stores checked sections on as many goroutines as there are
-// cores: sections hold distinct entries, and the shards lock on their own.
+// cores: each parses and groups a section's entries by shard on its own,
+// and stores each group in its shard only after the sections before it
+// stored theirs there. A cache too small for the snapshot keeps what its
+// shards took first, so that order is what keeps the most recent entries.
 type restorer struct {
 	c       *engine
 	work    chan section
@@ -104,6 +108,9 @@ type restorer struct {
 	mu      sync.Mutex
 	err     error
 	buffers sync.Pool
+	// next is, for each shard, the index of the section whose group it
+	// takes next.
+	next []atomic.Uint32
 }
 
 type section struct {
@@ -114,7 +121,7 @@ type section struct {
 
 func newRestorer(c *engine) *restorer {
 	workers := runtime.GOMAXPROCS(0)
-	ld := &restorer{c: c, work: make(chan section, workers)}
+	ld := &restorer{c: c, work: make(chan section, workers), next: make([]atomic.Uint32, len(c.shards))}
 	ld.buffers.New = func() any { return new(bytes.Buffer) }
 	for range workers {
 		ld.wg.Add(1)
@@ -122,7 +129,7 @@ func newRestorer(c *engine) *restorer {
 			defer ld.wg.Done()
 			var batch restoreBatch
 			for s := range ld.work {
-				n, err := c.restoreSection(s.buf.Bytes()[:s.length], &batch)
+				n, err := c.parseSection(s.buf.Bytes()[:s.length], &batch)
 				if err == nil && n != s.count {
 					err = corrupt("section %d: %d entries, its head says %d", s.index, n, s.count)
 				}
@@ -130,12 +137,31 @@ func newRestorer(c *engine) *restorer {
 					ld.mu.Lock()
 					ld.err = cmp.Or(ld.err, err)
 					ld.mu.Unlock()
+					batch.reset(len(c.shards)) // a bad section stores nothing
 				}
+				ld.store(s.index, &batch)
 				ld.buffers.Put(s.buf)
 			}
 		}()
 	}
 	return ld
+}
+
+// store stores a section's groups, each in its shard's turn. Sections are
+// handed out in order and each waits only for earlier ones, which other
+// workers already hold, so the wait always ends; it is short, as the one
+// before is storing into that shard or has passed it.
+func (ld *restorer) store(index uint32, batch *restoreBatch) {
+	now := ld.c.clock.Now()
+	for i, es := range batch.groups() {
+		for ld.next[i].Load() != index {
+			runtime.Gosched()
+		}
+		if len(es) > 0 {
+			ld.c.shards[i].RestoreAll(now, es)
+		}
+		ld.next[i].Store(index + 1)
+	}
 }
 
 // finish waits for the sections handed out and returns err, or the first
@@ -146,11 +172,12 @@ func (ld *restorer) finish(err error) error {
 	return cmp.Or(err, ld.err)
 }
 
-// restoreSection stores the entries of a checked section's payload, and
-// returns how many it held. The payload is the reader's: framed values
-// are rewritten in it to memory's frame. The entries are grouped by shard,
-// in their order, so that each shard is locked once per section.
-func (c *engine) restoreSection(b []byte, batch *restoreBatch) (uint32, error) {
+// parseSection groups the entries of a checked section's payload by
+// shard, in their order, so that each shard is locked once per section,
+// and returns how many it held. The payload is the reader's: framed values
+// are rewritten in it to memory's frame. A value stored in chunks is
+// stored here, as its chunks go to other shards.
+func (c *engine) parseSection(b []byte, batch *restoreBatch) (uint32, error) {
 	var n uint32
 	now := c.clock.Now()
 	nowWall := c.clock.Wall(now)
@@ -184,11 +211,6 @@ func (c *engine) restoreSection(b []byte, batch *restoreBatch) (uint32, error) {
 			_, _ = c.setChunked(h, key, value, frame{fresh: expiry, born: now}, expiry, false, 0)
 		default:
 			batch.add(int(h>>c.shift), shard.Restored{H: h, Key: key, Value: value, Expiry: expiry, Framed: framed})
-		}
-	}
-	for i, es := range batch.groups() {
-		if len(es) > 0 {
-			c.shards[i].RestoreAll(now, es)
 		}
 	}
 	return n, nil
