@@ -62,23 +62,16 @@ func readManifest(b []byte) (manifest, bool) {
 	}, true
 }
 
-// chunked is the head of a value in chunks that a read found under its
-// shard's lock (see engine.read), with its frame: the chunks are entries
-// of other shards, so the read finishes after the lock, with gathered or
-// present.
-type chunked struct {
-	f frame
-	m manifest
-}
-
 // gathered finishes a read that appended out to dst, or found nothing
-// (ok false): when it found the head of a chunked value, its chunks are
-// gathered into dst instead (dst and false when one is gone).
-func (c *engine) gathered(dst, out []byte, ok bool, h uint64, big *chunked, now int64) ([]byte, bool) {
+// (ok false). A read that finds the head of a value in chunks takes its
+// manifest into big under the shard lock (engine.read) and leaves the
+// chunks, entries of other shards, to this: they are gathered into dst
+// instead (dst and false when one is gone).
+func (c *engine) gathered(dst, out []byte, ok bool, h uint64, big *manifest, now int64) ([]byte, bool) {
 	switch {
 	case !ok:
 		return dst, false
-	case big.m.chunks == 0:
+	case big.chunks == 0:
 		return out, true
 	}
 	return c.gather(dst, h, *big, now)
@@ -87,8 +80,8 @@ func (c *engine) gathered(dst, out []byte, ok bool, h uint64, big *chunked, now 
 // present finishes a read that copies nothing and reports ok: when the
 // read found the head of a chunked value, whether every chunk is still
 // there too.
-func (c *engine) present(ok bool, h uint64, big *chunked, now int64) bool {
-	return ok && (big.m.chunks == 0 || c.chunksPresent(h, *big, now))
+func (c *engine) present(ok bool, h uint64, big *manifest, now int64) bool {
+	return ok && (big.chunks == 0 || c.chunksPresent(h, *big, now))
 }
 
 // chunkBytes is the payload of a full chunk in a cache whose shards
@@ -225,31 +218,31 @@ func (c *engine) dropChunks(h uint64, m manifest, n int) {
 	})
 }
 
-// gather appends the value b describes to dst, chunk by chunk (counted
+// gather appends the value m describes to dst, chunk by chunk (counted
 // reads, so that a hot value's chunks stay); it reports false, with dst
 // unchanged, when a chunk is missing or the whole fails its checks.
-func (c *engine) gather(dst []byte, h uint64, b chunked, now int64) ([]byte, bool) {
+func (c *engine) gather(dst []byte, h uint64, m manifest, now int64) ([]byte, bool) {
 	out := dst
-	whole := c.eachChunk(h, b.m.id, b.m.chunks, func(s *shard.Shard, ch uint64, ck []byte, _ int) bool {
+	whole := c.eachChunk(h, m.id, m.chunks, func(s *shard.Shard, ch uint64, ck []byte, _ int) bool {
 		ok, _ := s.Read(ch, ck, now, func(v []byte, framed bool) bool {
 			f, payload := decode(v, framed)
 			return f.kind == kindChunk &&
 				c.withValue(f, payload, func(b []byte) { out = append(out, b...) }) &&
-				len(out)-len(dst) <= b.m.length
+				len(out)-len(dst) <= m.length
 		})
 		return ok
 	})
-	if !whole || len(out)-len(dst) != b.m.length || xxhash.Sum64(out[len(dst):]) != b.m.sum {
+	if !whole || len(out)-len(dst) != m.length || xxhash.Sum64(out[len(dst):]) != m.sum {
 		return dst, false
 	}
 	return out, true
 }
 
-// chunksPresent reports whether every chunk of b's value is stored as a
+// chunksPresent reports whether every chunk of m's value is stored as a
 // chunk, without counting reads or reading their bytes (gather checks
 // those).
-func (c *engine) chunksPresent(h uint64, b chunked, now int64) bool {
-	return c.eachChunk(h, b.m.id, b.m.chunks, func(s *shard.Shard, ch uint64, ck []byte, _ int) bool {
+func (c *engine) chunksPresent(h uint64, m manifest, now int64) bool {
+	return c.eachChunk(h, m.id, m.chunks, func(s *shard.Shard, ch uint64, ck []byte, _ int) bool {
 		return s.Peek(ch, ck, now, isChunk)
 	})
 }
@@ -259,10 +252,10 @@ func isChunk(v []byte, framed bool, _ int64) bool {
 	return f.kind == kindChunk
 }
 
-// touchChunks gives every chunk of b's value the expiry stamp.
-func (c *engine) touchChunks(h uint64, b chunked, fresh, expiry int64) {
+// touchChunks gives every chunk of m's value the expiry stamp.
+func (c *engine) touchChunks(h uint64, m manifest, fresh, expiry int64) {
 	now := c.clock.Now()
-	c.eachChunk(h, b.m.id, b.m.chunks, func(s *shard.Shard, ch uint64, ck []byte, _ int) bool {
+	c.eachChunk(h, m.id, m.chunks, func(s *shard.Shard, ch uint64, ck []byte, _ int) bool {
 		s.Update(ch, ck, now, func(v []byte, _ bool, _ int64) (int64, bool) {
 			ttl.PutStamp(v[1:], fresh)
 			return expiry, true

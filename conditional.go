@@ -20,9 +20,7 @@ import (
 func (c *engine) SetIfAbsent(key, value []byte, ttl time.Duration) (bool, error) {
 	now := c.clock.Now()
 	return c.setIf(key, value, ttl, now, frame{}, func(old []byte, framed, present bool) bool {
-		var big chunked
-		_, live := c.read(old, framed, now, &big)
-		return !present || !live
+		return !present || c.found(old, framed, now).state != stateLive
 	})
 }
 
@@ -38,9 +36,8 @@ func (c *engine) SetIfNewer(key, value []byte, version uint64, ttl time.Duration
 	now := c.clock.Now()
 	f := frame{kind: kindValue, versioned: true, version: version, born: now}
 	return c.setIf(key, value, ttl, now, f, func(old []byte, framed, present bool) bool {
-		var big chunked
-		e, live := c.read(old, framed, now, &big)
-		return !present || !live || !e.f.versioned || e.f.version < version
+		e := c.found(old, framed, now)
+		return !present || e.state != stateLive || !e.f.versioned || e.f.version < version
 	})
 }
 
@@ -51,10 +48,9 @@ func (c *engine) Version(key []byte) (uint64, bool) {
 	now := c.clock.Now()
 	var version uint64
 	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool {
-		var big chunked
-		e, live := c.read(v, framed, now, &big)
+		e := c.found(v, framed, now)
 		version = e.f.version
-		return live && e.f.versioned
+		return e.state == stateLive && e.f.versioned
 	})
 	return version, ok
 }

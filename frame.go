@@ -168,21 +168,21 @@ func (c *engine) found(v []byte, framed bool, now int64) entry {
 // read reports whether a plain read returns something of a stored value:
 // a live value, or the head of a live chunked one, which goes to big for
 // the caller to finish after its shard lock (gathered, present).
-func (c *engine) read(v []byte, framed bool, now int64, big *chunked) (entry, bool) {
+func (c *engine) read(v []byte, framed bool, now int64, big *manifest) (entry, bool) {
 	e := c.found(v, framed, now)
 	if e.state != stateLive {
 		return e, false
 	}
 	if e.chunked() {
-		big.f, big.m = e.f, e.m
+		*big = e.m
 	}
 	return e, true
 }
 
 // withValue calls fn with the bytes a read serves of a value (or a
 // chunk) with frame f: its payload, or, compressed, the payload decoded
-// into scratch space for the call. It reports false, without calling fn, for a value that does not
-// decode.
+// into scratch space for the call. It reports false, without calling fn,
+// for a value that does not decode.
 func (c *engine) withValue(f frame, payload []byte, fn func([]byte)) bool {
 	if f.codec == NoCompression {
 		fn(payload)

@@ -74,12 +74,20 @@ func (c *engine) each(values bool, yield func(key, value []byte) bool) {
 // a read would return (appended to dst), or with values false only
 // whether there is one. Chunks, tombstones and stale values are not.
 func (c *engine) yielded(dst, key, v []byte, framed bool, now int64, values bool) ([]byte, bool) {
-	var big chunked
-	e, ok := c.read(v, framed, now, &big)
-	if !values {
-		return nil, c.present(ok, c.hasher.Sum(key), &big, now)
+	e := c.found(v, framed, now)
+	switch {
+	case e.state != stateLive:
+		return dst, false
+	case e.chunked() && !values:
+		return nil, c.chunksPresent(c.hasher.Sum(key), e.m, now)
+	case e.chunked():
+		return c.gather(dst, c.hasher.Sum(key), e.m, now)
+	case !values:
+		return nil, true
 	}
 	out := dst
-	ok = ok && (e.chunked() || c.withValue(e.f, e.payload, func(b []byte) { out = append(dst, b...) }))
-	return c.gathered(dst, out, ok, c.hasher.Sum(key), &big, now)
+	if !c.withValue(e.f, e.payload, func(b []byte) { out = append(dst, b...) }) {
+		return dst, false
+	}
+	return out, true
 }

@@ -165,13 +165,13 @@ func getOrLoad[A any](c *Cache, ctx context.Context, dst, key []byte, load func(
 // policy and Stats see; the check inside a flight is not.
 func (c *Cache) lookup(dst []byte, h uint64, key []byte, now int64, counted bool) (state, bool, []byte, uint32) {
 	st, due, out := stateAbsent, false, dst
-	var big chunked
+	var big manifest
 	see := func(v []byte, framed bool) bool {
 		e := c.found(v, framed, now)
 		switch e.state {
 		case stateLive, stateStale:
 			if e.chunked() {
-				big.f, big.m = e.f, e.m
+				big = e.m
 			} else if !c.withValue(e.f, e.payload, func(b []byte) { out = append(dst, b...) }) {
 				return false
 			}

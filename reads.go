@@ -38,7 +38,7 @@ func (c *engine) Get(dst, key []byte) ([]byte, bool) {
 		}
 	}
 	out := dst
-	var big chunked
+	var big manifest
 	ok, _ := s.Read(h, key, now, func(v []byte, framed bool) bool {
 		if !framed { // the hot path, without a call: read is not inlined
 			out = append(dst, v...)
@@ -96,7 +96,7 @@ func (c *engine) GetFunc(key []byte, fn func(value []byte)) bool {
 			fn(b)
 		}
 	}
-	var big chunked
+	var big manifest
 	ok, _ := c.shardFor(h).Read(h, key, now, func(v []byte, framed bool) bool {
 		if !framed { // the hot path, without a call: read is not inlined
 			call(v)
@@ -105,11 +105,11 @@ func (c *engine) GetFunc(key []byte, fn func(value []byte)) bool {
 		e, ok := c.read(v, framed, now, &big)
 		return ok && (e.chunked() || c.withValue(e.f, e.payload, call))
 	})
-	if ok && big.m.chunks > 0 {
+	if ok && big.chunks > 0 {
 		// Gathered into a buffer of its own, which no pool keeps: a pool
 		// would hold one of the largest value's size per P.
 		var v []byte
-		if v, ok = c.gathered(nil, nil, ok, h, &big, now); ok {
+		if v, ok = c.gather(nil, h, big, now); ok {
 			call(v)
 		}
 	}
@@ -121,7 +121,7 @@ func (c *engine) GetFunc(key []byte, fn func(value []byte)) bool {
 func (c *engine) Has(key []byte) bool {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
-	var big chunked
+	var big manifest
 	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, _ int64) bool {
 		_, ok := c.read(v, framed, now, &big)
 		return ok
@@ -136,7 +136,7 @@ func (c *engine) TTL(key []byte) (time.Duration, bool) {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	var left time.Duration
-	var big chunked
+	var big manifest
 	ok := c.shardFor(h).Peek(h, key, now, func(v []byte, framed bool, expiry int64) bool {
 		e, ok := c.read(v, framed, now, &big)
 		if framed {

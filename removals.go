@@ -53,7 +53,7 @@ func (c *engine) removed(key, v []byte, framed bool, cause shard.Cause) {
 		}
 		// The chunks are other entries, still there unless evicted: the
 		// listener gets the whole value, or nil.
-		out, ok := c.gather(nil, c.hasher.Sum(key), chunked{f: f, m: m}, c.clock.Now())
+		out, ok := c.gather(nil, c.hasher.Sum(key), m, c.clock.Now())
 		if !ok {
 			out = nil
 		}

@@ -92,14 +92,14 @@ func (c *engine) saveEntry(sw *snapshotWriter, scratch, key, v []byte, framed bo
 		sw.entry(key, v, wall, nil)
 		return scratch
 	}
-	var big chunked
-	switch e, ok := c.read(v, framed, now, &big); {
-	case ok && e.chunked():
-		if out, ok := c.gathered(scratch, scratch, true, c.hasher.Sum(key), &big, now); ok {
+	switch e := c.found(v, framed, now); {
+	case e.state != stateLive:
+	case e.chunked():
+		if out, ok := c.gather(scratch, c.hasher.Sum(key), e.m, now); ok {
 			sw.entry(key, out, wall, nil)
 			return out[:0]
 		}
-	case ok:
+	default:
 		f := e.f
 		f.fresh, f.born = c.wallOf(f.fresh), c.wallOf(f.born)
 		sw.entry(key, v, wall, &f)

@@ -80,14 +80,14 @@ func (c *engine) setCompressed(s *shard.Shard, h uint64, key, value []byte, now,
 func (c *engine) Delete(key []byte) bool {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
-	var big chunked
+	var big manifest
 	live := c.shardFor(h).Delete(h, key, now, func(v []byte, framed bool) bool {
 		_, ok := c.read(v, framed, now, &big)
 		return ok
 	})
 	// A value with a chunk gone was no longer one a Get returns.
 	live = c.present(live, h, &big, now)
-	c.dropChunks(h, big.m, big.m.chunks)
+	c.dropChunks(h, big, big.chunks)
 	return live
 }
 
@@ -102,7 +102,7 @@ func (c *engine) Touch(key []byte, d time.Duration) bool {
 	h := c.hasher.Sum(key)
 	now := c.clock.Now()
 	fresh := ttl.Stamp(now, d)
-	var big chunked
+	var big manifest
 	ok := c.shardFor(h).Update(h, key, now, func(v []byte, framed bool, _ int64) (int64, bool) {
 		switch _, ok := c.read(v, framed, now, &big); {
 		case !ok:
