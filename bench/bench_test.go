@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -236,4 +237,52 @@ func TestA0KeepsTheLikeliestKeys(t *testing.T) {
 	// Before the cache fills, a repeat of any key hits.
 	require.InDelta(t, 100*2.0/4, a0HitRatio([]uint64{3, 3, 4, 4}, []uint64{1, 2}, 2), 1e-9)
 	require.Zero(t, a0HitRatio(reqs, []uint64{1}, 0))
+}
+
+// valueRecorder is a cache that keeps the slices it is given, as a
+// generic cache does.
+type valueRecorder struct{ values [][]byte }
+
+func (r *valueRecorder) Get(dst []byte, _ *contenders.Key) ([]byte, bool) { return dst, false }
+func (r *valueRecorder) Set(_ *contenders.Key, v []byte)                  { r.values = append(r.values, v) }
+func (r *valueRecorder) Len() int                                         { return len(r.values) }
+func (r *valueRecorder) Close()                                           {}
+
+// A generic cache keeps the value slices it is given, so RSS counts them
+// only if they were written: a fresh allocation left zero stays pages the
+// OS never backed.
+func TestTheMemoryFillWritesEveryValueAGenericCacheKeeps(t *testing.T) {
+	var r valueRecorder
+	fillOwnValues(&r, keySpace{n: 100, generic: true}, 1008)
+	require.Len(t, r.values, 100)
+	for i, v := range r.values {
+		require.Len(t, v, 1008)
+		require.NotContains(t, v, byte(0), "value %d has bytes never written", i)
+		if i > 0 {
+			require.NotSame(t, &v[0], &r.values[i-1][0], "each value must be its own allocation")
+		}
+	}
+}
+
+func TestTheHeadlineReplacesOnlyWhatLiesBetweenItsMarkers(t *testing.T) {
+	res := results{
+		Env:        env{Date: "2026-01-02 03:04 UTC", CPU: "test", Cores: 2},
+		Throughput: []throughputRow{{Contender: "ringcache", Workload: "reads=90%", Mops: 3}, {Contender: "otter", Workload: "reads=90%", Mops: 2}},
+	}
+	path := t.TempDir() + "/README.md"
+	before, after := "# Title\n\nintro\n\n", "\n\nthe rest\n"
+	require.NoError(t, os.WriteFile(path, []byte(before+headlineBegin+"\nstale table\n"+headlineEnd+after), 0o644))
+	require.NoError(t, res.writeHeadline(path))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, before+headlineBegin+"\n\n"+res.headline()+"\n"+headlineEnd+after, string(b))
+	require.Contains(t, string(b), "| throughput (Mops/s), reads=90% | 3.00 | otter 2.00 | 1.50x |")
+
+	require.NoError(t, res.writeHeadline(path))
+	again, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, b, again, "rewriting from the same results changes nothing")
+
+	require.NoError(t, os.WriteFile(path, []byte(before+after), 0o644))
+	require.Error(t, res.writeHeadline(path), "a README without markers is an error, not a silent skip")
 }

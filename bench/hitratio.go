@@ -43,31 +43,28 @@ type hitStream struct {
 	likeliest []uint64
 }
 
-// traceCapacities are the cells the project set for each trace.
-// Each trace is replayed from about 100 entries, where a cache holds a
-// small part of its working set, up to a part near the working set.
-var traceCapacities = map[string][]int{
-	"oltp":    {250, 1000, 2000},
-	"gli":     {250, 1000, 2000},
-	"loop":    {500, 1000},
-	"multi2":  {300, 1000},
-	"sprite":  {100, 500, 1000},
-	"2_pools": {100, 500, 2000},
-	"cpp":     {100, 300, 600},
-	"cs":      {100, 400, 800},
-	"multi1":  {100, 500, 1500},
-	"multi3":  {100, 1000, 3000},
-	"ps":      {100, 400, 1500},
-	"zigzag":  {100, 500, 1800},
-	"web07":   {100, 400, 2000},
-	"web12":   {100, 400, 2000},
-}
-
-// traceFiles are the traces in the order the table lists them.
-var traceFiles = []string{
-	"oltp.arc.gz", "gli.lirs.gz", "loop.lirs.gz", "multi2.lirs.gz", "sprite.lirs.gz",
-	"2_pools.lirs.gz", "cpp.lirs.gz", "cs.lirs.gz", "multi1.lirs.gz", "multi3.lirs.gz",
-	"ps.lirs.gz", "zigzag.lirs.gz", "web07.lirs.gz", "web12.lirs.gz",
+// traceCells are the traces, in the order the table lists them, and the
+// capacities each is replayed at: from about 100 entries, where a cache
+// holds a small part of its working set, up to a part near the working
+// set.
+var traceCells = []struct {
+	file       string
+	capacities []int
+}{
+	{"oltp.arc.gz", []int{250, 1000, 2000}},
+	{"gli.lirs.gz", []int{250, 1000, 2000}},
+	{"loop.lirs.gz", []int{500, 1000}},
+	{"multi2.lirs.gz", []int{300, 1000}},
+	{"sprite.lirs.gz", []int{100, 500, 1000}},
+	{"2_pools.lirs.gz", []int{100, 500, 2000}},
+	{"cpp.lirs.gz", []int{100, 300, 600}},
+	{"cs.lirs.gz", []int{100, 400, 800}},
+	{"multi1.lirs.gz", []int{100, 500, 1500}},
+	{"multi3.lirs.gz", []int{100, 1000, 3000}},
+	{"ps.lirs.gz", []int{100, 400, 1500}},
+	{"zigzag.lirs.gz", []int{100, 500, 1800}},
+	{"web07.lirs.gz", []int{100, 400, 2000}},
+	{"web12.lirs.gz", []int{100, 400, 2000}},
 }
 
 // hitStreams loads the traces in cfg.traces and builds the synthetic
@@ -76,15 +73,15 @@ var traceFiles = []string{
 func hitStreams(cfg config) ([]hitStream, error) {
 	var out []hitStream
 	if cfg.traces != "" {
-		for _, name := range traceFiles {
+		for _, tc := range traceCells {
 			// A trace that is not there is an error: a table that
 			// silently lost rows reads like a complete one.
-			reqs, err := readTrace(filepath.Join(cfg.traces, name), cfg.traceLimit)
+			reqs, err := readTrace(filepath.Join(cfg.traces, tc.file), cfg.traceLimit)
 			if err != nil {
 				return nil, err
 			}
-			short, _, _ := strings.Cut(name, ".")
-			out = append(out, hitStream{name: short, requests: reqs, capacities: traceCapacities[short]})
+			short, _, _ := strings.Cut(tc.file, ".")
+			out = append(out, hitStream{name: short, requests: reqs, capacities: tc.capacities})
 		}
 	}
 	n, m := cfg.synthKeys, cfg.synthRequests
