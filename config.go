@@ -96,9 +96,11 @@ type Config struct {
 	Policy Policy
 
 	// K is the number of recent reads that earns a new key its place in
-	// main under LRUK. Zero means 2. Reads are Get and GetFunc calls, hits
-	// or misses; writes do not count. A K of 3 measured better on some
-	// recency-heavy traces and worse on others (docs/admission.md).
+	// main under LRUK when main is full, at the start: each shard then
+	// moves it by hill climbing on its hit ratio, between 1 and 2K (at
+	// most 16), since no one K suits every workload (docs/admission.md).
+	// Zero means DefaultK. Reads are Get, GetFunc and GetOrLoad calls,
+	// hits or misses; writes do not count.
 	K int
 
 	// TTLJitter spreads every write's TTL (explicit ones, DefaultTTL,
@@ -196,8 +198,8 @@ const (
 // String returns "LRUK" or "FIFO".
 func (p Policy) String() string { return evict.Kind(p).String() }
 
-// DefaultK is the K of LRUK when Config.K is zero.
-const DefaultK = 2
+// DefaultK is the K LRUK starts from when Config.K is zero.
+const DefaultK = 3
 
 // layout is a validated Config resolved to the numbers New builds from.
 type layout struct {

@@ -2,7 +2,6 @@ package evict
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/ringcache/ringcache/bloom"
 )
@@ -170,67 +169,22 @@ func (p *Policy) Eligible(h uint64) bool { return p.kind == LRUK && p.Reads(h) >
 // stable part of themselves instead of nothing).
 func (p *Policy) Admit(candidate, victim uint64) bool { return p.Reads(candidate) > p.Reads(victim) }
 
+// K returns the recent reads a probation candidate needs now to earn main
+// when main is full (0 under FIFO).
+func (p *Policy) K() int { return p.k }
+
+// SetK sets the reads Eligible asks for, at least 1; a KClimber decides
+// them. FIFO ignores it.
+func (p *Policy) SetK(k int) {
+	if p.kind == LRUK {
+		p.k = max(k, 1)
+	}
+}
+
 // Reset forgets all history.
 func (p *Policy) Reset() {
 	if p.kind == LRUK {
 		p.sketch.Reset()
 		p.history.Reset()
 	}
-}
-
-// WindowClimber adapts the probation ring's size by hill climbing on the
-// hit ratio, as Caffeine adapts its window: every period of reads it
-// compares the period's hit ratio with the last one's and moves the size
-// by a step, the same way if the ratio rose, the other way if it fell.
-// Steps start at a sixteenth of the size and shrink by 2% a period, so the
-// size settles instead of oscillating; a change in hit ratio of 5 points
-// or more (the workload changed) restarts them at full length. Recency-
-// heavy workloads push probation up (new entries get longer to prove
-// themselves), frequency-heavy ones push it down.
-type WindowClimber struct {
-	period, reads, hits int
-	last                float64
-	full                float64 // the first and restarted step, in bytes
-	step                float64 // the next step in bytes; its sign is the direction
-}
-
-const (
-	climbFirstStep = 1.0 / 16
-	climbDecay     = 0.98
-	climbRestart   = 0.05
-)
-
-// NewWindowClimber returns a climber over size bytes that decides once
-// per period reads, starting by growing the window.
-func NewWindowClimber(period, size int) WindowClimber {
-	full := climbFirstStep * float64(size)
-	return WindowClimber{period: max(period, 1), full: full, step: full}
-}
-
-// Sample records a read and returns how many bytes to add to probation's
-// size (negative: to take away), or 0 when the period has not ended.
-func (w *WindowClimber) Sample(hit bool) int {
-	w.reads++
-	if hit {
-		w.hits++
-	}
-	if w.reads < w.period {
-		return 0
-	}
-	ratio := float64(w.hits) / float64(w.reads)
-	change := ratio - w.last
-	w.last = ratio
-	w.reads, w.hits = 0, 0
-	if change == 0 {
-		return 0 // nothing to learn: stay, rather than drift to an end
-	}
-	amount := w.step
-	if change < 0 {
-		amount = -amount
-	}
-	w.step = climbDecay * amount
-	if math.Abs(change) >= climbRestart {
-		w.step = math.Copysign(w.full, amount)
-	}
-	return int(amount)
 }

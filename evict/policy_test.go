@@ -127,3 +127,40 @@ func TestWindowClimberFollowsTheHitRatio(t *testing.T) {
 	require.Equal(t, -94, feed(40), "a fall of 10 points reverses the last step...")
 	require.Equal(t, -100, feed(41), "...and restarts the step at full length")
 }
+
+func TestKClimberFollowsTheHitRatio(t *testing.T) {
+	const period = 100
+	c := NewKClimber(period, 3)
+	require.Equal(t, 6, c.Max(), "K climbs up to twice where it starts")
+	k := 3
+	// feed runs one period at the given hit ratio (in percent) and returns
+	// the K in use after it.
+	feed := func(ratio int) int {
+		for i := range period {
+			next := c.Sample(i < ratio, k)
+			if i < period-1 {
+				require.Equal(t, k, next, "K moves only at the end of a period")
+			}
+			k = next
+		}
+		return k
+	}
+	require.Equal(t, 4, feed(50), "a rise from nothing raises K")
+	require.Equal(t, 5, feed(50), "no fall keeps the direction")
+	require.Equal(t, 4, feed(49), "a fall reverses it")
+	require.Equal(t, 3, feed(60), "a rise keeps the new direction")
+	require.Equal(t, 2, feed(61))
+	require.Equal(t, 1, feed(62))
+	require.Equal(t, 1, feed(63), "K stays at least 1")
+	require.Equal(t, 2, feed(10), "a fall reverses it upward")
+	for range 10 {
+		feed(70)
+	}
+	require.Equal(t, 6, k, "and no higher than its maximum")
+
+	p := NewFIFO()
+	p.SetK(5)
+	require.Equal(t, 0, p.K(), "FIFO has no K")
+	c = NewKClimber(1, 12)
+	require.Equal(t, MaxK, c.Max(), "a K past what a history can show would shut main")
+}

@@ -133,6 +133,7 @@ func (s *Shard) bindTail(l Layout) error {
 		period = 10 * s.maxLive
 	}
 	s.climber = evict.NewWindowClimber(period, total)
+	s.kClimber = evict.NewKClimber(period, s.opts.K)
 	s.sizeProbation()
 	return nil
 }

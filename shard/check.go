@@ -3,6 +3,8 @@ package shard
 import (
 	"fmt"
 	"unsafe"
+
+	"github.com/ringcache/ringcache/evict"
 )
 
 // Check verifies the shard's invariants and returns the first one broken:
@@ -16,6 +18,7 @@ import (
 //     none;
 //   - the live count and byte count match the records, and the live count
 //     stays within the index's load limit;
+//   - under LRU-K, K stays between 1 and twice its starting value;
 //   - the memory is laid out as planned: the rings take exactly the ring
 //     bytes, the tail its planned words at the end of the shard, with the
 //     index last, and the limits derived from them are the planned ones;
@@ -138,6 +141,8 @@ func (s *Shard) checkLayout() error {
 		return fmt.Errorf("shard: %d live entries allowed by %d slots planned for %d entries", s.maxLive, s.tail.Slots, s.tail.Entries)
 	case s.maxProb != s.probEntries(s.split()):
 		return fmt.Errorf("shard: probation allowed %d entries, its share is %d", s.maxProb, s.probEntries(s.split()))
+	case s.policy.Kind() == evict.LRUK && (s.policy.K() < 1 || s.policy.K() > s.kClimber.Max()):
+		return fmt.Errorf("shard: K %d outside [1, %d]", s.policy.K(), s.kClimber.Max())
 	}
 	return nil
 }

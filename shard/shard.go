@@ -97,6 +97,7 @@ type Shard struct {
 	// whenever both rings allow.
 	ringMem    []byte
 	climber    evict.WindowClimber
+	kClimber   evict.KClimber
 	targetProb int
 	resizeStep int
 	// shrinkWaits counts writes since probation last shrank while a

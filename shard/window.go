@@ -233,13 +233,18 @@ func (s *Shard) writeFillers(b []byte) {
 	}
 }
 
-// climb feeds a read to the window climber and moves the target.
+// climb feeds a read to the climbers: the window's moves the target, and
+// K's sets the policy's K. They start at the shard's first eviction:
+// until then the hit ratio rises because the shard fills, which says
+// nothing of the window or K (on a loop of 1,011 keys in 1,000 entries,
+// climbing from the start grew probation for nothing and lost 4 points).
 func (s *Shard) climb(hit bool) {
-	if s.policy.Kind() != evict.LRUK {
+	if s.policy.Kind() != evict.LRUK || s.stats.Evictions == 0 {
 		return
 	}
 	if d := s.climber.Sample(hit); d != 0 {
 		lo, hi := s.probBounds()
 		s.targetProb = min(max(s.targetProb+d, lo), hi)
 	}
+	s.policy.SetK(s.kClimber.Sample(hit, s.policy.K()))
 }
