@@ -169,6 +169,26 @@ func ratio(vals map[string]float64, higherBetter bool) string {
 	return fmt.Sprintf("%.2fx", best/rc)
 }
 
+// rowNotes lists the rows' notes, in order; note returns "" for a row
+// without one.
+func rowNotes[T any](rows []T, note func(T) string) []string {
+	var notes []string
+	for _, r := range rows {
+		if n := note(r); n != "" {
+			notes = append(notes, n)
+		}
+	}
+	return notes
+}
+
+// labelled is a note named by label, or "" when there is none.
+func labelled(label, note string) string {
+	if note == "" {
+		return ""
+	}
+	return label + ": " + note
+}
+
 func writeNotes(b *strings.Builder, notes []string) {
 	for _, n := range notes {
 		fmt.Fprintf(b, "- %s\n", n)
@@ -180,11 +200,7 @@ func (r *results) gcTable(b *strings.Builder) {
 	fmt.Fprintf(b, "## GC cost and memory with many entries\n\n![forced GC](gc.png)\n\n")
 	fmt.Fprintf(b, "Each cell is a fresh process: fill with 16-byte keys and 128-byte values (generic caches get their own value slice per entry), five forced GCs (median wall time), then a 90%%-read mixed run.\n\n")
 	fmt.Fprintf(b, "| entries | contender | held | heap objects | forced GC | RSS growth per entry | GC pauses in run | GC CPU share in run | run Mops/s |\n|---|---|---|---|---|---|---|---|---|\n")
-	var notes []string
 	for _, g := range r.GC {
-		if g.Note != "" {
-			notes = append(notes, fmt.Sprintf("%s at %d: %s", g.Contender, g.Entries, g.Note))
-		}
 		if g.Held == 0 {
 			fmt.Fprintf(b, "| %d | %s | n/a | | | | | | |\n", g.Entries, g.Contender)
 			continue
@@ -193,18 +209,14 @@ func (r *results) gcTable(b *strings.Builder) {
 			g.Entries, g.Contender, g.Held, g.HeapObjects, g.GCWall.Round(time.Microsecond),
 			float64(g.RSSGrowth)/float64(g.Held), g.RunPause.Round(time.Microsecond), g.RunGCs, 100*g.RunGCShare, g.RunMops)
 	}
-	writeNotes(b, notes)
+	writeNotes(b, rowNotes(r.GC, func(g gcResult) string { return labelled(fmt.Sprintf("%s at %d", g.Contender, g.Entries), g.Note) }))
 }
 
 func (r *results) memoryTable(b *strings.Builder) {
 	fmt.Fprintf(b, "## Entries kept for the same byte budget\n\n![memory](memory.png)\n\n")
 	fmt.Fprintf(b, "Each contender is configured for the budget (generic caches weigh each entry as len(key)+len(value), the usual choice; ringcache gets no size hint) and fed twice the budget of distinct 16-byte keys with 128-, 8- or 1,008-byte values; retained counts keys still readable, payload kept is their key and value bytes over the budget. RSS per retained entry is the honest figure: weights do not count a generic cache's own overhead.\n\n")
 	fmt.Fprintf(b, "| entry | contender | budget | retained | payload kept | RSS growth | RSS per retained entry |\n|---|---|---|---|---|---|---|\n")
-	var notes []string
 	for _, m := range r.Memory {
-		if m.Note != "" {
-			notes = append(notes, m.Contender+": "+m.Note)
-		}
 		per := "n/a"
 		if m.Retained > 0 {
 			per = fmt.Sprintf("%.1f B", float64(m.RSSGrowth)/float64(m.Retained))
@@ -212,7 +224,7 @@ func (r *results) memoryTable(b *strings.Builder) {
 		kept := 100 * float64(m.Retained) * float64(m.EntrySize) / float64(max(m.Budget, 1))
 		fmt.Fprintf(b, "| %d B | %s | %d MiB | %d | %.1f%% | %.1f MiB | %s |\n", m.EntrySize, m.Contender, m.Budget>>20, m.Retained, kept, float64(m.RSSGrowth)/(1<<20), per)
 	}
-	writeNotes(b, notes)
+	writeNotes(b, rowNotes(r.Memory, func(m memResult) string { return labelled(m.Contender, m.Note) }))
 }
 
 func (r *results) hitTable(b *strings.Builder) {

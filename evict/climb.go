@@ -71,8 +71,8 @@ func (w *WindowClimber) Sample(hit bool) int {
 // read at different rates; loops and traces that scan their working set
 // want 4 to 6, and the frequency-driven ones 2 or 3; no one K wins on
 // all of them (docs/admission.md). The window and K move on the same
-// signal, each as if it alone had moved it: measured together, this lost
-// less than alternating periods between them.
+// signal, each as if it alone had moved it, rather than taking turns,
+// which lost more where the two climbers pulled apart.
 type KClimber struct {
 	period, reads, hits int
 	last                float64

@@ -236,8 +236,8 @@ func (s *Shard) writeFillers(b []byte) {
 // climb feeds a read to the climbers: the window's moves the target, and
 // K's sets the policy's K. They start at the shard's first eviction:
 // until then the hit ratio rises because the shard fills, which says
-// nothing of the window or K (on a loop of 1,011 keys in 1,000 entries,
-// climbing from the start grew probation for nothing and lost 4 points).
+// nothing of the window or K, and a climber that took it for a signal
+// would grow probation for nothing (docs/admission.md).
 func (s *Shard) climb(hit bool) {
 	if s.policy.Kind() != evict.LRUK || s.stats.Evictions == 0 {
 		return

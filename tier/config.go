@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
 	"github.com/ringcache/ringcache"
 )
 
@@ -48,7 +49,7 @@ type Config struct {
 	LocalTTL time.Duration
 
 	// NegativeTTL is how long a key the loader reported missing
-	// (ErrNotFound) is remembered, in Redis as a placeholder seen by every
+	// (ringcache.ErrNotFound) is remembered, in Redis as a placeholder seen by every
 	// instance and in each local tier. Zero turns negative caching off.
 	NegativeTTL time.Duration
 
@@ -122,7 +123,7 @@ func (cfg *Config) withDefaults() (Config, error) {
 	for _, d := range durations {
 		switch {
 		case *d.d < 0:
-			return c, fmt.Errorf("%w: %s is negative", ErrInvalidTTL, d.name)
+			return c, fmt.Errorf("%w: %s is negative", ringcache.ErrInvalidTTL, d.name)
 		case *d.d == 0:
 			*d.d = d.def
 		}
@@ -141,7 +142,7 @@ func (cfg *Config) withDefaults() (Config, error) {
 	}
 	if c.Local.NegativeTTL != 0 && c.Local.NegativeTTL != c.NegativeTTL {
 		// One setting for both tiers: a local tombstone outliving the
-		// shared one would answer ErrNotFound for a key that now exists.
+		// shared one would answer ringcache.ErrNotFound for a key that now exists.
 		return c, fmt.Errorf("%w: Local.NegativeTTL %v differs from NegativeTTL %v, which applies to both tiers", ErrInvalidConfig, c.Local.NegativeTTL, c.NegativeTTL)
 	}
 	c.Local.NegativeTTL = c.NegativeTTL

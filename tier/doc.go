@@ -20,7 +20,7 @@
 //     (writes win, as in ringcache.Cache.GetOrLoad, across instances);
 //   - concurrent misses of one key across instances run the loader once;
 //     a lock whose holder died expires after Config.LockTTL;
-//   - ErrNotFound from the loader is remembered in Redis for every
+//   - ringcache.ErrNotFound from the loader is remembered in Redis for every
 //     instance (Config.NegativeTTL);
 //   - local copies are served only within Config.Lease of a heartbeat
 //     every node answered: a Redis that goes silent without closing its

@@ -2,29 +2,17 @@ package tier
 
 import (
 	"errors"
-
-	"github.com/ringcache/ringcache"
 )
 
 // Errors returned by a Tier. Test for them with errors.Is: most are
-// wrapped with details.
+// wrapped with details. Where the local tier's errors apply, a Tier
+// returns the root package's: ringcache.ErrNotFound (which a LoadFunc
+// returns for a key that does not exist, and GetOrLoad for such keys),
+// ringcache.ErrClosed (after Close, and from a second Close),
+// ringcache.ErrKeyTooLarge (keys longer than the local tier's
+// MaxKeySize), ringcache.ErrInvalidTTL (negative TTLs) and
+// ringcache.ErrNilLoader (GetOrLoad with a nil LoadFunc).
 var (
-	// ErrNotFound is what a LoadFunc returns for a key that does not exist
-	// and what GetOrLoad returns for such keys: it is ringcache.ErrNotFound.
-	ErrNotFound = ringcache.ErrNotFound
-	// ErrClosed is returned by every method after Close, and by a second
-	// Close: it is ringcache.ErrClosed.
-	ErrClosed = ringcache.ErrClosed
-	// ErrKeyTooLarge is returned for keys longer than the local tier's
-	// MaxKeySize (at most ringcache.MaxKeyLen): it is
-	// ringcache.ErrKeyTooLarge.
-	ErrKeyTooLarge = ringcache.ErrKeyTooLarge
-	// ErrInvalidTTL is returned for negative TTLs: it is
-	// ringcache.ErrInvalidTTL.
-	ErrInvalidTTL = ringcache.ErrInvalidTTL
-	// ErrNilLoader is returned by GetOrLoad for a nil LoadFunc: it is
-	// ringcache.ErrNilLoader.
-	ErrNilLoader = ringcache.ErrNilLoader
 	// ErrInvalidConfig is returned by New for an unusable Config; the
 	// message names the field.
 	ErrInvalidConfig = errors.New("tier: invalid config")

@@ -7,9 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ringcache/ringcache/tier/redistest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ringcache/ringcache/tier/redistest"
 )
 
 // failingSource fails every load while down is set.

@@ -9,6 +9,8 @@ import (
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ringcache/ringcache"
 )
 
 func TestOneLoadAcrossInstances(t *testing.T) {
@@ -129,7 +131,7 @@ func TestNotFoundIsAPlaceholderEveryInstanceSees(t *testing.T) {
 		a, other := newTier(t, testConfig(b)), newTier(t, testConfig(b))
 		for _, inst := range []*Tier{a, other, a, other} {
 			_, err := inst.GetOrLoad(ctx, nil, key, src.load)
-			require.ErrorIs(t, err, ErrNotFound)
+			require.ErrorIs(t, err, ringcache.ErrNotFound)
 		}
 		require.EqualValues(t, 1, src.loads.Load(), "the placeholder answers every instance")
 		inRedis, ok := redisGet(t, b, key)
@@ -164,7 +166,7 @@ func TestNotFoundWithoutNegativeTTLIsNotCached(t *testing.T) {
 	src.missing[string(key)] = true
 	for i := 0; i < 3; i++ {
 		_, err := tr.GetOrLoad(context.Background(), nil, key, src.load)
-		require.ErrorIs(t, err, ErrNotFound)
+		require.ErrorIs(t, err, ringcache.ErrNotFound)
 	}
 	require.EqualValues(t, 3, src.loads.Load())
 	_, ok := redisGet(t, b, key)
@@ -198,7 +200,7 @@ func TestPlaceholdersReadAsMissesForOtherClients(t *testing.T) {
 	src := newSource()
 	src.missing[string(keys[0])] = true
 	_, err := tr.GetOrLoad(ctx, nil, keys[0], src.load)
-	require.ErrorIs(t, err, ErrNotFound)
+	require.ErrorIs(t, err, ringcache.ErrNotFound)
 	raw, ok := redisGet(t, b, keys[0])
 	require.True(t, ok)
 	_, isValue := ValueOf([]byte(raw))

@@ -11,9 +11,10 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"github.com/stretchr/testify/require"
+
 	"github.com/ringcache/ringcache"
 	"github.com/ringcache/ringcache/tier/redistest"
-	"github.com/stretchr/testify/require"
 )
 
 // The tests share one standalone server and one three-master cluster,
@@ -198,7 +199,7 @@ func (s *source) load(ctx context.Context, key []byte) ([]byte, time.Duration, e
 		}
 	}
 	if gone {
-		return nil, 0, ErrNotFound
+		return nil, 0, ringcache.ErrNotFound
 	}
 	return encodeVersion(key, v), 0, nil
 }

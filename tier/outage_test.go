@@ -9,6 +9,7 @@ import (
 	"github.com/redis/rueidis"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ringcache/ringcache"
 	"github.com/ringcache/ringcache/tier/redistest"
 )
 
@@ -108,7 +109,7 @@ func TestCloseReportsUndeliveredWrites(t *testing.T) {
 	err = tr.Close()
 	require.ErrorIs(t, err, ErrUnavailable)
 	require.ErrorContains(t, err, "3 queued invalidations were not delivered")
-	require.ErrorIs(t, tr.Close(), ErrClosed)
+	require.ErrorIs(t, tr.Close(), ringcache.ErrClosed)
 }
 
 // redisSet writes key in Redis directly, as another program would.
@@ -175,9 +176,9 @@ func TestGet(t *testing.T) {
 		src.missing[string(keys[1])] = true
 		src.mu.Unlock()
 		_, err = other.GetOrLoad(ctx, nil, keys[1], src.load)
-		require.ErrorIs(t, err, ErrNotFound)
+		require.ErrorIs(t, err, ringcache.ErrNotFound)
 		_, err = a.Get(ctx, nil, keys[1])
-		require.ErrorIs(t, err, ErrNotFound, "the absent placeholder")
+		require.ErrorIs(t, err, ringcache.ErrNotFound, "the absent placeholder")
 
 		// A GetOrLoad joining a Get of a key nobody holds loads it.
 		for range 50 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
 	"github.com/ringcache/ringcache"
 )
 
@@ -75,7 +76,7 @@ func (t *Tier) fetch(ctx context.Context, key []byte, load ringcache.LoadFunc) (
 	k := string(key)
 	for {
 		if t.closed.Load() {
-			return nil, 0, ErrClosed
+			return nil, 0, ringcache.ErrClosed
 		}
 		if !t.delivered(ctx, k) {
 			return t.direct(ctx, key, load)
@@ -138,7 +139,7 @@ func peek(ctx context.Context, key []byte, t *Tier) ([]byte, time.Duration, erro
 }
 
 // answer is what a local miss returns for what a read found in Redis: a
-// value, or ErrNotFound for the absent placeholder, counted as a Redis
+// value, or ringcache.ErrNotFound for the absent placeholder, counted as a Redis
 // hit. ok is false, and a Redis miss counted, when Redis held neither.
 func (t *Tier) answer(r reading) (v []byte, d time.Duration, ok bool, err error) {
 	switch r.kind {
@@ -147,7 +148,7 @@ func (t *Tier) answer(r reading) (v []byte, d time.Duration, ok bool, err error)
 		return r.value, t.localTTL(r.pxat), true, nil
 	case foundAbsent:
 		t.stats.redisHits.Add(1)
-		return nil, 0, true, ErrNotFound
+		return nil, 0, true, ringcache.ErrNotFound
 	}
 	t.stats.redisMisses.Add(1)
 	return nil, 0, false, nil
@@ -268,7 +269,7 @@ func (t *Tier) direct(ctx context.Context, key []byte, load ringcache.LoadFunc) 
 		return value, d, err
 	}
 	if d < 0 {
-		return value, d, nil // the local tier reports ErrInvalidTTL
+		return value, d, nil // the local tier reports ringcache.ErrInvalidTTL
 	}
 	return value, t.cfg.UntrackedTTL, nil
 }
@@ -287,7 +288,7 @@ func (t *Tier) loadLocked(ctx context.Context, key []byte, token string, load ri
 	defer cancel()
 	var stored []byte
 	switch {
-	case errors.Is(err, ErrNotFound) && t.cfg.NegativeTTL > 0:
+	case errors.Is(err, ringcache.ErrNotFound) && t.cfg.NegativeTTL > 0:
 		stored = []byte(absentValue)
 		d = t.cfg.NegativeTTL
 	case err != nil:
@@ -295,7 +296,7 @@ func (t *Tier) loadLocked(ctx context.Context, key []byte, token string, load ri
 		return value, d, err
 	case d < 0:
 		t.release(sctx, k, token)
-		return value, d, nil // the local tier reports ErrInvalidTTL
+		return value, d, nil // the local tier reports ringcache.ErrInvalidTTL
 	case isReserved(value):
 		t.release(sctx, k, token)
 		return nil, 0, ErrReservedValue

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+
 	"github.com/ringcache/ringcache"
 	"github.com/ringcache/ringcache/ttl"
 )
@@ -104,21 +105,21 @@ func New(cfg Config) (*Tier, error) {
 // still get it).
 //
 // Errors:
-//   - ErrNotFound when load returned it; with Config.NegativeTTL every
-//     instance then answers ErrNotFound without calling load until the
+//   - ringcache.ErrNotFound when load returned it; with Config.NegativeTTL every
+//     instance then answers ringcache.ErrNotFound without calling load until the
 //     placeholder expires or the key is written;
 //   - load's error, unless the local tier's StaleGrace still holds an
 //     expired copy, which is served instead;
 //   - ErrReservedValue when load returned a value beginning with
 //     ReservedPrefix (it is not stored);
-//   - ErrKeyTooLarge, ErrNilLoader, ErrClosed, ErrInvalidTTL, and ctx's
+//   - ringcache.ErrKeyTooLarge, ringcache.ErrNilLoader, ringcache.ErrClosed, ringcache.ErrInvalidTTL, and ctx's
 //     error, as for ringcache.Cache.GetOrLoad.
 //
 // When Redis is unreachable or the breaker is open, GetOrLoad calls load
 // directly and keeps the value locally for Config.UntrackedTTL only.
 func (t *Tier) GetOrLoad(ctx context.Context, dst, key []byte, load ringcache.LoadFunc) ([]byte, error) {
 	if load == nil {
-		return dst, ErrNilLoader
+		return dst, ringcache.ErrNilLoader
 	}
 	t.leased()
 	for {
@@ -136,9 +137,9 @@ func (t *Tier) GetOrLoad(ctx context.Context, dst, key []byte, load ringcache.Lo
 // Get appends key's value to dst from the local tier or, on a local miss,
 // from Redis (tracked, and kept locally as GetOrLoad keeps it); it never
 // calls a loader. It returns ErrNotCached when neither tier holds a value
-// (or an instance is loading it), ErrNotFound for a key a loader reported
+// (or an instance is loading it), ringcache.ErrNotFound for a key a loader reported
 // missing while that is remembered, an error wrapping ErrUnavailable when
-// Redis could not be read, and ErrKeyTooLarge, ErrClosed or ctx's error.
+// Redis could not be read, and ringcache.ErrKeyTooLarge, ringcache.ErrClosed or ctx's error.
 func (t *Tier) Get(ctx context.Context, dst, key []byte) ([]byte, error) {
 	t.leased()
 	out, err := ringcache.GetOrLoadWith(t.local, ctx, dst, key, peek, t)
@@ -158,14 +159,14 @@ func (t *Tier) Get(ctx context.Context, dst, key []byte) ([]byte, error) {
 // it answers (before this instance reads it there), so that no instance
 // keeps serving the old value; meanwhile this instance serves value
 // itself for UntrackedTTL, so a retry costs no load. Set also returns
-// ErrReservedValue, ErrKeyTooLarge, ErrInvalidTTL or ErrClosed.
+// ErrReservedValue, ringcache.ErrKeyTooLarge, ringcache.ErrInvalidTTL or ringcache.ErrClosed.
 func (t *Tier) Set(ctx context.Context, key, value []byte, ttl time.Duration) error {
 	if err := t.writable(key); err != nil {
 		return err
 	}
 	switch {
 	case ttl < 0:
-		return fmt.Errorf("%w: %v", ErrInvalidTTL, ttl)
+		return fmt.Errorf("%w: %v", ringcache.ErrInvalidTTL, ttl)
 	case ttl == 0:
 		ttl = t.cfg.TTL
 	}
@@ -214,7 +215,7 @@ func (t *Tier) Set(ctx context.Context, key, value []byte, ttl time.Duration) er
 // LocalTTL, and Redis may hold it for up to its TTL (docs/tier.md);
 // Close reports keys it could not deliver. Invalidate returns the error
 // Redis answered for a key (the key is not queued), ErrNoKeys,
-// ErrKeyTooLarge or ErrClosed.
+// ringcache.ErrKeyTooLarge or ringcache.ErrClosed.
 func (t *Tier) Invalidate(ctx context.Context, keys ...[]byte) error {
 	if len(keys) == 0 {
 		return ErrNoKeys
@@ -266,12 +267,12 @@ func (t *Tier) Invalidate(ctx context.Context, keys ...[]byte) error {
 
 // Close stops the heartbeat, delivers the queued writes if Redis answers
 // within RedisTimeout, closes the Redis client and unmaps the local tier.
-// Waiting callers get ErrClosed or their ctx's error. It returns an error
+// Waiting callers get ringcache.ErrClosed or their ctx's error. It returns an error
 // wrapping ErrUnavailable, saying how many, when queued writes could not
-// be delivered (see Invalidate), and ErrClosed when called again.
+// be delivered (see Invalidate), and ringcache.ErrClosed when called again.
 func (t *Tier) Close() error {
 	if t.closed.Swap(true) {
-		return ErrClosed
+		return ringcache.ErrClosed
 	}
 	close(t.quit)
 	<-t.stopped
@@ -294,9 +295,9 @@ func (t *Tier) Close() error {
 func (t *Tier) writable(key []byte) error {
 	switch {
 	case t.closed.Load():
-		return ErrClosed
+		return ringcache.ErrClosed
 	case len(key) > t.local.MaxKeySize():
-		return ErrKeyTooLarge
+		return ringcache.ErrKeyTooLarge
 	}
 	return nil
 }

@@ -6,9 +6,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ringcache/ringcache"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ringcache/ringcache"
 )
 
 func TestGetOrLoadFillsBothTiers(t *testing.T) {
@@ -82,12 +83,12 @@ func TestBadInput(t *testing.T) {
 		err  error
 		want error
 	}{
-		{"nil loader", func() error { _, err := tr.GetOrLoad(ctx, nil, []byte("k"), nil); return err }(), ErrNilLoader},
-		{"long key GetOrLoad", func() error { _, err := tr.GetOrLoad(ctx, nil, long, src.load); return err }(), ErrKeyTooLarge},
-		{"long key Set", tr.Set(ctx, long, []byte("v"), 0), ErrKeyTooLarge},
-		{"long key Invalidate", tr.Invalidate(ctx, []byte("a"), long), ErrKeyTooLarge},
+		{"nil loader", func() error { _, err := tr.GetOrLoad(ctx, nil, []byte("k"), nil); return err }(), ringcache.ErrNilLoader},
+		{"long key GetOrLoad", func() error { _, err := tr.GetOrLoad(ctx, nil, long, src.load); return err }(), ringcache.ErrKeyTooLarge},
+		{"long key Set", tr.Set(ctx, long, []byte("v"), 0), ringcache.ErrKeyTooLarge},
+		{"long key Invalidate", tr.Invalidate(ctx, []byte("a"), long), ringcache.ErrKeyTooLarge},
 		{"no keys", tr.Invalidate(ctx), ErrNoKeys},
-		{"negative TTL", tr.Set(ctx, []byte("k"), []byte("v"), -time.Second), ErrInvalidTTL},
+		{"negative TTL", tr.Set(ctx, []byte("k"), []byte("v"), -time.Second), ringcache.ErrInvalidTTL},
 		{"reserved value", tr.Set(ctx, []byte("k"), reserved, 0), ErrReservedValue},
 		{"loader returns reserved value", func() error {
 			_, err := tr.GetOrLoad(ctx, nil, newKeys("reserved", 1)[0], func(context.Context, []byte) ([]byte, time.Duration, error) {
@@ -100,7 +101,7 @@ func TestBadInput(t *testing.T) {
 				return []byte("v"), -time.Second, nil
 			})
 			return err
-		}(), ErrInvalidTTL},
+		}(), ringcache.ErrInvalidTTL},
 	}
 	for _, c := range cases {
 		assert.ErrorIs(t, c.err, c.want, c.name)
@@ -117,10 +118,10 @@ func TestClosed(t *testing.T) {
 	require.NoError(t, tr.Close())
 	ctx := context.Background()
 	_, err = tr.GetOrLoad(ctx, nil, []byte("k"), newSource().load)
-	assert.ErrorIs(t, err, ErrClosed)
-	assert.ErrorIs(t, tr.Set(ctx, []byte("k"), []byte("v"), 0), ErrClosed)
-	assert.ErrorIs(t, tr.Invalidate(ctx, []byte("k")), ErrClosed)
-	assert.ErrorIs(t, tr.Close(), ErrClosed)
+	assert.ErrorIs(t, err, ringcache.ErrClosed)
+	assert.ErrorIs(t, tr.Set(ctx, []byte("k"), []byte("v"), 0), ringcache.ErrClosed)
+	assert.ErrorIs(t, tr.Invalidate(ctx, []byte("k")), ringcache.ErrClosed)
+	assert.ErrorIs(t, tr.Close(), ringcache.ErrClosed)
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
@@ -130,14 +131,14 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		want error
 	}{
 		"no address":        {func(c *Config) { c.Redis.InitAddress = nil }, ErrInvalidConfig},
-		"negative TTL":      {func(c *Config) { c.TTL = -1 }, ErrInvalidTTL},
-		"negative lock":     {func(c *Config) { c.LockTTL = -1 }, ErrInvalidTTL},
+		"negative TTL":      {func(c *Config) { c.TTL = -1 }, ringcache.ErrInvalidTTL},
+		"negative lock":     {func(c *Config) { c.LockTTL = -1 }, ringcache.ErrInvalidTTL},
 		"tiny lock":         {func(c *Config) { c.LockTTL = time.Millisecond }, ErrInvalidConfig},
 		"negative breaker":  {func(c *Config) { c.Breaker.Failures = -1 }, ErrInvalidConfig},
 		"two negative TTLs": {func(c *Config) { c.NegativeTTL, c.Local.NegativeTTL = time.Second, time.Minute }, ErrInvalidConfig},
 		"no capacity":       {func(c *Config) { c.Local.Capacity = 0 }, ringcache.ErrInvalidCapacity},
 		"tiny lease":        {func(c *Config) { c.Lease = time.Millisecond }, ErrInvalidConfig},
-		"negative lease":    {func(c *Config) { c.Lease = -1 }, ErrInvalidTTL},
+		"negative lease":    {func(c *Config) { c.Lease = -1 }, ringcache.ErrInvalidTTL},
 	} {
 		cfg := testConfig(b)
 		c.mod(&cfg)

@@ -19,12 +19,10 @@ func RegisterCache(meter metric.Meter, name string, c *ringcache.Cache) (metric.
 	if err != nil {
 		return nil, err
 	}
-	attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("cache", name)))
-	return meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+	return register(meter, name, func(o metric.Observer, attrs metric.ObserveOption) {
 		s := c.Stats()
 		cache.observe(o, &s, attrs)
-		return nil
-	}, cache.observables()...)
+	}, cache.observables())
 }
 
 // RegisterTier creates t's instruments with meter, its own and its local
@@ -38,13 +36,21 @@ func RegisterTier(meter metric.Meter, name string, t *tier.Tier) (metric.Registr
 	if err != nil {
 		return nil, err
 	}
-	attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("cache", name)))
-	return meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+	return register(meter, name, func(o metric.Observer, attrs metric.ObserveOption) {
 		s := t.Stats()
 		observe(o, own, figures.Tier, &s, attrs)
 		local.observe(o, &s.Local, attrs)
+	}, append(observables(own), local.observables()...))
+}
+
+// register calls observe at each collection of meter's instruments obs,
+// with the attribute cache=name.
+func register(meter metric.Meter, name string, observe func(metric.Observer, metric.ObserveOption), obs []metric.Observable) (metric.Registration, error) {
+	attrs := metric.WithAttributeSet(attribute.NewSet(attribute.String("cache", name)))
+	return meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		observe(o, attrs)
 		return nil
-	}, append(observables(own), local.observables()...)...)
+	}, obs...)
 }
 
 // cacheInstruments are a cache's figures and its loads' total time.
