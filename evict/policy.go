@@ -144,6 +144,12 @@ func (p *Policy) Hit(meta uint8) uint8 {
 	return meta | 1
 }
 
+// Promoted returns a probation entry's metadata as it enters main: the
+// reads that earned it main do not also buy it laps there, so its CLOCK
+// count starts at zero and only reads in main protect it, as a W-TinyLFU
+// admits to main's probation segment and protects on a hit there.
+func (p *Policy) Promoted(meta uint8) uint8 { return meta &^ MetaBits }
+
 // Spare reports whether the oldest entry of the main ring gets another lap
 // instead of eviction, and its metadata from then on: an entry read since
 // the ring last passed it is spared, and its count goes down by one.

@@ -119,6 +119,8 @@ func (s *Shard) settle(g int, h uint64, size int, now int64) {
 	}
 	off := s.alloc(mainRing, size, now)
 	copy(s.bytes(off, size), s.rings[probation].Bytes(g, size))
+	hd := s.bytes(off, HeaderSize)
+	setMeta(hd, s.policy.Promoted(hd[offFlags]))
 	s.rings[probation].Reclaim(size)
 	s.probLive--
 	s.slots[s.slotAt(uint32(h), g)] = slotValue(uint32(h), off)
