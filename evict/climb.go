@@ -66,11 +66,12 @@ func (w *WindowClimber) Sample(hit bool) int {
 
 // KClimber adapts LRU-K's K on the window climber's periods: every period
 // it moves K by one, the same way unless the period's hit ratio fell below
-// the last one's, within [1, twice the K it starts from]. A K of 1 lets a
-// key earn main on the read after its first, which suits pools of keys
-// read at different rates; loops and traces that scan their working set
-// want 4 to 6, and the frequency-driven ones 2 or 3; no one K wins on
-// all of them (docs/admission.md). The window and K move on the same
+// the last one's, within [1, twice the K it starts from]. At K = 1 any
+// key read recently may challenge main's victim and the duel alone
+// decides, as in W-TinyLFU, which suits pools of keys read at different
+// rates; loops and traces that scan their working set want 4 to 6, and
+// the frequency-driven ones 2 or 3; no one K wins on all of them
+// (docs/admission.md). The window and K move on the same
 // signal, each as if it alone had moved it, rather than taking turns,
 // which lost more where the two climbers pulled apart.
 type KClimber struct {
