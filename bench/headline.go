@@ -97,8 +97,9 @@ func (r *results) headline() string {
 }
 
 // hitHeadline is the hit ratio's row: the means over the cells ringcache
-// and each peer both ran, and the worst cell against the better of the
-// two W-TinyLFU caches.
+// and each peer both ran, and, against the better of the two W-TinyLFU
+// caches in each cell, the mean difference, the worst cell and how many
+// are more than 2 points behind.
 func (r *results) hitHeadline(row func(measure, rc, peer, cmp string)) {
 	cells := hitCells(r.HitRatio)
 	bestMean, bestPeerName, rcMean, n := 0.0, "", 0.0, 0
@@ -122,7 +123,7 @@ func (r *results) hitHeadline(row func(measure, rc, peer, cmp string)) {
 	if bestPeerName == "" {
 		return
 	}
-	worst, worstCell := 0.0, ""
+	worst, worstCell, sum, compared, behind := 0.0, "", 0.0, 0, 0
 	for _, k := range cells {
 		a, okA := k.row(r.HitRatio, "ringcache")
 		if !okA {
@@ -134,13 +135,22 @@ func (r *results) hitHeadline(row func(measure, rc, peer, cmp string)) {
 				better = max(better, h.HitRatio)
 			}
 		}
-		if d := a.HitRatio - better; better >= 0 && (worstCell == "" || d < worst) {
+		if better < 0 {
+			continue
+		}
+		d := a.HitRatio - better
+		sum, compared = sum+d, compared+1
+		if d < -2 {
+			behind++
+		}
+		if worstCell == "" || d < worst {
 			worst, worstCell = d, fmt.Sprintf("%s @ %d", k.stream, k.cap)
 		}
 	}
 	row(fmt.Sprintf("hit ratio, mean of %d trace and Zipf cells", n), fmt.Sprintf("%.2f%%", rcMean),
 		fmt.Sprintf("%s %.2f%%", bestPeerName, bestMean),
-		fmt.Sprintf("%+.2f points; worst cell against the better of otter and theine: %+.2f (%s)", rcMean-bestMean, worst, worstCell))
+		fmt.Sprintf("%+.2f points; against the better of otter and theine in each of %d cells: mean %+.2f, worst %+.2f (%s), %d more than 2 behind",
+			rcMean-bestMean, compared, sum/float64(max(compared, 1)), worst, worstCell, behind))
 }
 
 // headline adds the tier's rows: each read mix, the stampede and the GC

@@ -249,6 +249,8 @@ func (r *results) hitTable(b *strings.Builder) {
 	cells := hitCells(r.HitRatio)
 	sums := map[string]float64{}
 	counted := map[string]int{}
+	var leads [2]float64 // the two difference columns, summed
+	var led [2]int
 	var notes []string
 	for _, k := range cells {
 		vals := map[string]float64{}
@@ -270,7 +272,15 @@ func (r *results) hitTable(b *strings.Builder) {
 			}
 			fmt.Fprintf(b, " %s |", cell)
 		}
-		fmt.Fprintf(b, " %s | %s |", diff(vals, nil), diff(vals, []string{"otter", "theine"}))
+		for i, among := range [][]string{nil, {"otter", "theine"}} {
+			if d, ok := lead(vals, among); ok {
+				fmt.Fprintf(b, " %+.2f |", d)
+				leads[i] += d
+				led[i]++
+			} else {
+				fmt.Fprintf(b, " – |")
+			}
+		}
 		for _, n := range bs {
 			if h, ok := k.row(r.HitRatio, n); ok {
 				fmt.Fprintf(b, " %.2f |", h.HitRatio)
@@ -288,7 +298,14 @@ func (r *results) hitTable(b *strings.Builder) {
 			fmt.Fprintf(b, " – |")
 		}
 	}
-	fmt.Fprintf(b, " | |%s\n", strings.Repeat(" |", len(bs)))
+	for i := range leads {
+		if led[i] > 0 {
+			fmt.Fprintf(b, " %+.2f (%d) |", leads[i]/float64(led[i]), led[i])
+		} else {
+			fmt.Fprintf(b, " – |")
+		}
+	}
+	fmt.Fprintf(b, "%s\n", strings.Repeat(" |", len(bs)))
 	writeNotes(b, notes)
 	r.fifoHeadroom(b, cells, bs)
 }
@@ -370,10 +387,12 @@ func (k hitCell) row(rows []hitRow, name string) (hitRow, bool) {
 
 // diff returns ringcache's lead in points over the best of the named
 // peers (all peers when nil).
-func diff(vals map[string]float64, among []string) string {
+// lead is ringcache's hit ratio less the best of the others in vals (of
+// among only, when among is not nil); false when either is missing.
+func lead(vals map[string]float64, among []string) (float64, bool) {
 	rc, ok := vals["ringcache"]
 	if !ok {
-		return "–"
+		return 0, false
 	}
 	best, found := 0.0, false
 	for n, v := range vals {
@@ -384,8 +403,5 @@ func diff(vals map[string]float64, among []string) string {
 			best, found = v, true
 		}
 	}
-	if !found {
-		return "–"
-	}
-	return fmt.Sprintf("%+.2f", rc-best)
+	return rc - best, found
 }

@@ -145,3 +145,30 @@ func TestPlannedEntriesAtItsBoundaries(t *testing.T) {
 		require.GreaterOrEqual(t, share, probLive, "probation's share of a plan for %d entries", want)
 	}
 }
+
+// A shard that has not evicted yet fills: its hit ratio rises for that
+// alone, so neither climber moves until the first eviction.
+func TestClimbersWaitForTheFirstEviction(t *testing.T) {
+	s := &Shard{}
+	require.NoError(t, s.Init(make([]byte, 64<<10), Options{AvgPayload: 64, Policy: evict.LRUK, K: 3, ClimbPeriod: 10}))
+	target, k := s.targetProb, s.policy.K()
+	for i := range 200 {
+		key := fmt.Sprint("k", i)
+		get(s, key, 1) // a miss, then a hit: the ratio per period keeps changing
+		set(t, s, key, "value")
+		get(s, key, 1)
+	}
+	require.Zero(t, s.Stats().Evictions, "the shard must still have room for the test to mean anything")
+	require.Equal(t, target, s.targetProb, "the window moved before the first eviction")
+	require.Equal(t, k, s.policy.K(), "K moved before the first eviction")
+	// K moves by one at the end of every period from then on.
+	for i := 0; s.policy.K() == k; i++ {
+		require.Less(t, i, 100_000, "K never moved after evictions began")
+		key := fmt.Sprint("x", i%3000)
+		if _, ok := get(s, key, 1); !ok {
+			set(t, s, key, strings.Repeat("v", 40))
+		}
+	}
+	require.Positive(t, s.Stats().Evictions)
+	require.NoError(t, s.Check())
+}
