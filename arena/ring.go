@@ -297,37 +297,40 @@ func (r *Ring) DropEnd(n int) bool {
 	return true
 }
 
-// EndGap reports whether records placed right after the ring's end could
-// be adopted as its newest (the ring is empty, unwrapped, or wrapped with
-// its tail at zero), and the run of free or padding bytes between its
-// newest record and the end that adopting would have to fill: its offset
-// and length.
-func (r *Ring) EndGap() (at, n int, ok bool) {
+// EndGap reports the run of free or padding bytes between the last record
+// before the ring's end and the end, which AdoptEnd joins to the used
+// bytes: its offset and length.
+func (r *Ring) EndGap() (at, n int) {
 	switch {
 	case r.used == 0:
-		return 0, 0, true
+		return 0, 0
 	case r.tail > r.head:
-		return r.tail, len(r.buf) - r.tail, true
-	case r.tail == 0:
-		return r.padAt, len(r.buf) - r.padAt, true
+		return r.tail, len(r.buf) - r.tail
 	}
-	return 0, 0, false
+	return r.padAt, len(r.buf) - r.padAt
 }
 
 // AdoptEnd lengthens the ring by n bytes at its end that hold records it
-// takes as its newest; buf must have the capacity, and EndGap must allow
-// it. The gap EndGap reported joins the used bytes: the caller fills it
-// with dead fillers.
+// takes in place; buf must have the capacity. They come right after the
+// last record before the old end: the newest when the ring is unwrapped,
+// and otherwise older than the records the tail has wrapped to the
+// start. The gap EndGap reported joins the used bytes: the caller fills
+// it with dead fillers.
 func (r *Ring) AdoptEnd(n int) {
 	old := len(r.buf)
-	if r.used == 0 {
-		r.head = old
-	}
 	r.buf = r.buf[:old+n]
-	// Everything from the head to the new end is now used, and the next
-	// record goes at the start.
-	r.used = len(r.buf) - r.head
-	r.tail = 0
+	switch {
+	case r.used == 0:
+		r.head, r.tail, r.used = old, 0, n
+	case r.tail > r.head || r.tail == 0:
+		// Everything from the head to the new end is now used, and the
+		// next record goes at the start.
+		r.used = len(r.buf) - r.head
+		r.tail = 0
+	default:
+		// Wrapped: the padding was counted as used already.
+		r.used += n
+	}
 	r.padAt = len(r.buf)
 }
 

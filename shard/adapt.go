@@ -19,6 +19,14 @@ import (
 // starts a fresh history over its new memory; the entries and their
 // CLOCK bits stay.
 
+// minClimbPeriod is the fewest reads on which a climber compares hit
+// ratios by default. Ten cache-fulls, Caffeine's sample, is too few in a
+// small shard: over 1,000 reads at a hit ratio near one half, the change
+// between two periods has a spread of about 2 points from sampling
+// alone, more than one step of the window moves it, and the climbers
+// walked at random (docs/admission.md). Over 10,000 it is 0.7 points.
+const minClimbPeriod = 10_000
+
 const (
 	// The thresholds of plannedEntries. The gap between its two
 	// triggers is the hysteresis: a balanced shard meets neither.
@@ -130,7 +138,7 @@ func (s *Shard) bindTail(l Layout) error {
 	s.resizeStep = max(total/resizeSteps, 1)
 	period := s.opts.ClimbPeriod
 	if period <= 0 {
-		period = 10 * s.maxLive
+		period = max(10*s.maxLive, minClimbPeriod)
 	}
 	s.climber = evict.NewWindowClimber(period, total)
 	s.kClimber = evict.NewKClimber(period, s.opts.K)

@@ -35,10 +35,11 @@ type Options struct {
 	Policy evict.Kind
 	// K is LRU-K's number of recent reads that earns main.
 	K int
-	// ClimbPeriod is the number of reads between the hill climber's
-	// decisions on probation's size; zero or less means ten times the
-	// entries the shard can index. Small values are for tests and fuzzing: they keep
-	// the boundary between the rings moving.
+	// ClimbPeriod is the number of reads between the hill climbers'
+	// decisions on probation's size and K; zero or less means ten times
+	// the entries the shard can index, and at least minClimbPeriod (10,000).
+	// Small values are for tests and fuzzing: they keep the boundary
+	// between the rings moving.
 	ClimbPeriod int
 	// FrameHead is how many leading bytes of a framed value Get hands
 	// back in Seen.Head rather than in dst (at most MaxFrameHead).

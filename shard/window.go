@@ -9,14 +9,25 @@ const (
 	// Under LRU-K the climber moves probation's size in steps of
 	// 1/resizeSteps of the ring bytes.
 	resizeSteps = 64
-	// Probation's size stays between these shares of the ring bytes.
+	// Probation's size stays between these shares of the ring bytes,
+	// and at least probFloorRecords average records.
 	minProbPercent, maxProbPercent = 1, 50
+	probFloorRecords               = 3
 )
 
 // probBounds returns the least and the most bytes probation may have.
+// The least holds a few of the shard's average records: a write larger
+// than half of probation goes straight to main, past admission, so a
+// probation that shrank under two records (1% of a shard of a hundred
+// entries is one) let every write into main, and the shard became a
+// CLOCK without admission (docs/admission.md).
 func (s *Shard) probBounds() (lo, hi int) {
 	n := int64(len(s.ringMem))
-	return int(n * minProbPercent / 100), int(n * maxProbPercent / 100)
+	lo, hi = int(n*minProbPercent/100), int(n*maxProbPercent/100)
+	if s.live > 0 {
+		lo = max(lo, probFloorRecords*s.liveBytes/s.live)
+	}
+	return min(lo, hi), hi
 }
 
 // sizeProbation sets probation's entry limit in proportion to its bytes.
@@ -34,9 +45,9 @@ func (s *Shard) probEntries(size int) int {
 // entries lie there: those in the way are reclaimed as eviction would
 // (the CLOCK spares hot ones; if that wraps main, growth waits). When it
 // is wrapped, the entries there are the oldest of its wrapped part, and
-// probation adopts them in place as its newest (Caffeine, growing its
-// window, likewise moves main's oldest entries into it): they face
-// admission again when probation settles them, and hot ones come back.
+// probation adopts them in place (Caffeine, growing its window, likewise
+// moves main's oldest entries into it): they face admission again when
+// probation settles them, and hot ones come back.
 //
 // Probation shrinks at its end, and main takes the bytes at its start
 // (behind a dead filler record when main is wrapped), or, when both are
@@ -115,19 +126,21 @@ func (s *Shard) resize(now int64) {
 }
 
 // adoptMainStart moves the boundary at least step bytes into a wrapped
-// main, whose records there become probation's newest, in place. It
-// reports false, changing nothing, when main's wrapped part is shorter
-// than step, when probation cannot take records at its end now, or when
-// the entries there would overfill probation's share of the index.
+// main, whose records there join probation in place, right after the
+// records before its end: as its newest, or, when probation is wrapped
+// too (a full shard's usual state), before the records its tail has
+// wrapped to the start. It reports false, changing nothing, when main's
+// wrapped part is shorter than step, when the entries there would
+// overfill probation's share of the index, or when the few bytes after
+// probation's last record can go neither to a filler nor to that
+// record's slack.
 func (s *Shard) adoptMainStart(step int) bool {
 	m, p := &s.rings[mainRing], &s.rings[probation]
-	at, gap, ok := p.EndGap()
-	if !ok || (gap > 0 && gap < HeaderSize) {
-		return false
-	}
 	// Adopt no more entries than probation's share of the index allows at
-	// its new size: settling the excess at once would empty the window
-	// where the index, not the bytes, bounds the shard.
+	// its new size, give or take one (a share rounds down, and records a
+	// little smaller than the average add a little less than an entry to
+	// it): settling the excess at once would empty the window where the
+	// index, not the bytes, bounds the shard.
 	n, adopted := 0, 0
 	for n < step && n < m.Tail() {
 		hd := readHeader(m.Bytes(n, HeaderSize))
@@ -135,7 +148,7 @@ func (s *Shard) adoptMainStart(step int) bool {
 		if hd.flags&flagDead == 0 {
 			live = 1
 		}
-		if s.probLive+adopted+live > s.probEntries(s.split()+n+hd.size()) {
+		if s.probLive+adopted+live > s.probEntries(s.split()+n+hd.size())+1 {
 			break
 		}
 		adopted += live
@@ -144,11 +157,60 @@ func (s *Shard) adoptMainStart(step int) bool {
 	if n < step {
 		return false
 	}
+	// The bytes between probation's last record and its end join it: a
+	// filler covers them, or, too few for one, the last record's slack.
+	at, gap := p.EndGap()
+	last := -1
+	if gap > 0 && gap < HeaderSize {
+		if last = s.probationRecordEndingAt(at); last < 0 || !s.canAddSlack(last, gap) {
+			return false
+		}
+	}
 	m.DropStart(n)
 	p.AdoptEnd(n)
-	s.writeFillers(s.ringMem[at : at+gap])
+	if last >= 0 {
+		s.addSlack(last, gap)
+	} else {
+		s.writeFillers(s.ringMem[at : at+gap])
+	}
 	s.probLive += adopted
 	return true
+}
+
+// probationRecordEndingAt returns the offset of probation's record that
+// ends at end, the offset EndGap reported, or -1 if none does: the walk
+// from the head to the end of its run.
+func (s *Shard) probationRecordEndingAt(end int) int {
+	p := &s.rings[probation]
+	off, ok := p.Head()
+	for ok && off < end {
+		n := recordSize(p.Bytes(off, HeaderSize))
+		if off+n == end {
+			return off
+		}
+		off += n
+	}
+	return -1
+}
+
+// canAddSlack reports whether the probation record at g can take n more
+// bytes of slack: its header counts at most maxSlack, and no record may
+// be larger than one Set accepts.
+func (s *Shard) canAddSlack(g, n int) bool {
+	hd := readHeader(s.ringMem[g : g+HeaderSize])
+	return hd.slack+n <= maxSlack && hd.size()+n <= s.maxRecord
+}
+
+// addSlack lengthens the probation record at g by n bytes of slack, which
+// covers bytes too few for a filler after it.
+func (s *Shard) addSlack(g, n int) {
+	b := s.ringMem[g : g+HeaderSize]
+	hd := readHeader(b)
+	hd.slack += n
+	writeHeader(b, hd)
+	if hd.flags&flagDead == 0 {
+		s.liveBytes += n
+	}
 }
 
 // handOverEnd shrinks a wrapped probation by at least step bytes while
@@ -195,9 +257,8 @@ func (s *Shard) handOverEnd(step int) bool {
 	}
 	// Padding too short for a filler goes to the last record as slack.
 	pad := cur - padAt
-	lastHd := readHeader(p.Bytes(last, HeaderSize))
 	fold := pad > 0 && pad < HeaderSize
-	if fold && lastHd.slack+pad > maxSlack {
+	if fold && !s.canAddSlack(last, pad) {
 		return false
 	}
 	if !p.DropEnd(cur - x) {
@@ -206,11 +267,7 @@ func (s *Shard) handOverEnd(step int) bool {
 	m.GrowStart(s.ringMem[x:], cur-x)
 	switch {
 	case fold:
-		lastHd.slack += pad
-		writeHeader(s.ringMem[last:last+HeaderSize], lastHd)
-		if lastHd.flags&flagDead == 0 {
-			s.liveBytes += pad
-		}
+		s.addSlack(last, pad)
 	case pad > 0:
 		s.writeFillers(s.ringMem[padAt:cur])
 	}
