@@ -143,6 +143,8 @@ func (s *Shard) checkLayout() error {
 		return fmt.Errorf("shard: probation allowed %d entries, its share is %d", s.maxProb, s.probEntries(s.split()))
 	case s.policy.Kind() == evict.LRUK && (s.policy.K() < 1 || s.policy.K() > s.kClimber.Max()):
 		return fmt.Errorf("shard: K %d outside [1, %d]", s.policy.K(), s.kClimber.Max())
+	case s.policy.Kind() == evict.LRUK && (s.targetProb < int(int64(ring)*minProbPercent/100) || s.targetProb > int(int64(ring)*maxProbPercent/100)):
+		return fmt.Errorf("shard: probation's target of %d bytes outside %d%% to %d%% of %d", s.targetProb, minProbPercent, maxProbPercent, ring)
 	}
 	return nil
 }
