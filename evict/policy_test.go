@@ -121,10 +121,10 @@ func TestWindowClimberFollowsTheHitRatio(t *testing.T) {
 	}
 	require.Equal(t, 100, feed(50), "a rise from nothing keeps growing by a full step (and restarts the step)")
 	require.Equal(t, 100, feed(52), "a small rise keeps the direction")
-	require.Equal(t, -98, feed(51), "a fall reverses it, with the step decayed by 2%")
-	require.Equal(t, 96, feed(50), "another fall reverses again")
+	require.Equal(t, -90, feed(51), "a fall reverses it, with the step decayed by 10%")
+	require.Equal(t, 81, feed(50), "another fall reverses again")
 	require.Equal(t, 0, feed(50), "no change: stay")
-	require.Equal(t, -94, feed(40), "a fall of 10 points reverses the last step...")
+	require.Equal(t, -72, feed(40), "a fall of 10 points reverses the last step...")
 	require.Equal(t, -100, feed(41), "...and restarts the step at full length")
 }
 
