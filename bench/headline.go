@@ -125,20 +125,10 @@ func (r *results) hitHeadline(row func(measure, rc, peer, cmp string)) {
 	}
 	worst, worstCell, sum, compared, behind := 0.0, "", 0.0, 0, 0
 	for _, k := range cells {
-		a, okA := k.row(r.HitRatio, "ringcache")
-		if !okA {
+		d, ok := lead(k.hits(r.HitRatio), wTinyLFU)
+		if !ok {
 			continue
 		}
-		better := -1.0
-		for _, p := range []string{"otter", "theine"} {
-			if h, ok := k.row(r.HitRatio, p); ok {
-				better = max(better, h.HitRatio)
-			}
-		}
-		if better < 0 {
-			continue
-		}
-		d := a.HitRatio - better
 		sum, compared = sum+d, compared+1
 		if d < -2 {
 			behind++

@@ -272,7 +272,7 @@ func (r *results) hitTable(b *strings.Builder) {
 			}
 			fmt.Fprintf(b, " %s |", cell)
 		}
-		for i, among := range [][]string{nil, {"otter", "theine"}} {
+		for i, among := range [][]string{nil, wTinyLFU} {
 			if d, ok := lead(vals, among); ok {
 				fmt.Fprintf(b, " %+.2f |", d)
 				leads[i] += d
@@ -385,8 +385,22 @@ func (k hitCell) row(rows []hitRow, name string) (hitRow, bool) {
 	return hitRow{}, false
 }
 
-// diff returns ringcache's lead in points over the best of the named
-// peers (all peers when nil).
+// wTinyLFU names the W-TinyLFU caches, the peers ringcache's admission
+// is held against cell by cell.
+var wTinyLFU = []string{"otter", "theine"}
+
+// hits returns the hit ratios measured in cell k, by contender, leaving
+// out those that could not run there.
+func (k hitCell) hits(rows []hitRow) map[string]float64 {
+	vals := map[string]float64{}
+	for _, h := range rows {
+		if h.Stream == k.stream && h.Capacity == k.cap && h.HitRatio >= 0 {
+			vals[h.Contender] = h.HitRatio
+		}
+	}
+	return vals
+}
+
 // lead is ringcache's hit ratio less the best of the others in vals (of
 // among only, when among is not nil); false when either is missing.
 func lead(vals map[string]float64, among []string) (float64, bool) {

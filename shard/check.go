@@ -130,6 +130,7 @@ func (s *Shard) Check() error {
 func (s *Shard) checkLayout() error {
 	tailStart := len(s.words) - s.tail.tailBytes()/slotSize
 	at := s.slotsAt.Load()
+	shareLo, shareHi := s.shareBounds()
 	switch ring := len(s.ringMem); {
 	case s.rings[probation].Size()+s.rings[mainRing].Size() != ring:
 		return fmt.Errorf("shard: rings of %d and %d bytes in %d ring bytes", s.rings[probation].Size(), s.rings[mainRing].Size(), ring)
@@ -143,8 +144,8 @@ func (s *Shard) checkLayout() error {
 		return fmt.Errorf("shard: probation allowed %d entries, its share is %d", s.maxProb, s.probEntries(s.split()))
 	case s.policy.Kind() == evict.LRUK && (s.policy.K() < 1 || s.policy.K() > s.kClimber.Max()):
 		return fmt.Errorf("shard: K %d outside [1, %d]", s.policy.K(), s.kClimber.Max())
-	case s.policy.Kind() == evict.LRUK && (s.targetProb < int(int64(ring)*minProbPercent/100) || s.targetProb > int(int64(ring)*maxProbPercent/100)):
-		return fmt.Errorf("shard: probation's target of %d bytes outside %d%% to %d%% of %d", s.targetProb, minProbPercent, maxProbPercent, ring)
+	case s.policy.Kind() == evict.LRUK && (s.targetProb < shareLo || s.targetProb > shareHi):
+		return fmt.Errorf("shard: probation's target of %d bytes outside [%d, %d]", s.targetProb, shareLo, shareHi)
 	}
 	return nil
 }

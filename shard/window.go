@@ -22,12 +22,19 @@ const (
 // entries is one) let every write into main, and the shard became a
 // CLOCK without admission (docs/admission.md).
 func (s *Shard) probBounds() (lo, hi int) {
-	n := int64(len(s.ringMem))
-	lo, hi = int(n*minProbPercent/100), int(n*maxProbPercent/100)
+	lo, hi = s.shareBounds()
 	if s.live > 0 {
 		lo = max(lo, probFloorRecords*s.liveBytes/s.live)
 	}
 	return min(lo, hi), hi
+}
+
+// shareBounds returns the least and the most bytes probation may have by
+// its share of the ring bytes alone, which the climber's target always
+// lies between.
+func (s *Shard) shareBounds() (lo, hi int) {
+	n := int64(len(s.ringMem))
+	return int(n * minProbPercent / 100), int(n * maxProbPercent / 100)
 }
 
 // sizeProbation sets probation's entry limit in proportion to its bytes.
