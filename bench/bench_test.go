@@ -121,6 +121,60 @@ func TestReplayHoldsCachesToTheirCapacity(t *testing.T) {
 	}
 }
 
+// A cache whose hit ratio varies from instance to instance is measured as
+// the mean of several; one that does not (ringcache, with its fixed Seed)
+// must give the same figure in every cache, or one replay would not do.
+func TestHitRatiosOfVaryingCachesAreMeansOfReplays(t *testing.T) {
+	cfg := config{synthKeys: 40_000, synthRequests: 10_000, hitReplays: 3, settle: true}
+	var cs []contenders.Contender
+	for _, name := range []string{"ringcache", "otter"} {
+		c, _ := contenders.Named(contenders.All(contenders.DefaultRingcache), name)
+		cs = append(cs, c)
+	}
+	rows, err := runHitRatio(cfg, cs, func(string) {})
+	require.NoError(t, err)
+	require.NotEmpty(t, rows)
+	for _, h := range rows {
+		require.Positive(t, h.HitRatio, "%s at %s @ %d", h.Contender, h.Stream, h.Capacity)
+		if h.Contender == "otter" {
+			require.Equal(t, 3, h.Replays, "%s @ %d", h.Stream, h.Capacity)
+			continue
+		}
+		require.Zero(t, h.Replays, "%s @ %d", h.Stream, h.Capacity)
+		require.Zero(t, h.Spread)
+	}
+
+	ring := cs[0]
+	require.False(t, ring.Varies)
+	z := newZipf(20_000, 0.8, 5)
+	requests := make([]uint64, 30_000)
+	for i := range requests {
+		requests[i] = uint64(z.next())
+	}
+	value := make([]byte, replayValueLen)
+	var ratios []float64
+	for range 2 {
+		cache, err := build(ring, 500, 8+replayValueLen)
+		require.NoError(t, err)
+		ratio, _ := replay(cache, requests, value, true)
+		cache.Close()
+		ratios = append(ratios, ratio)
+	}
+	require.Equal(t, ratios[0], ratios[1], "ringcache's hit ratio must repeat from cache to cache")
+}
+
+func TestSummarizeAveragesReplays(t *testing.T) {
+	var h hitRow
+	h.summarize([]float64{1, 2, 6})
+	require.Equal(t, hitRow{HitRatio: 3, Replays: 3, Spread: 5}, h)
+	h = hitRow{}
+	h.summarize([]float64{42})
+	require.Equal(t, hitRow{HitRatio: 42}, h, "one replay is no mean")
+	h = hitRow{}
+	h.summarize(nil)
+	require.Equal(t, -1.0, h.HitRatio, "no cache built: n/a")
+}
+
 func TestHammerCountsOperations(t *testing.T) {
 	c, _ := contenders.Named(contenders.All(contenders.DefaultRingcache), "ringcache")
 	cache, err := buildHolding(c, 1000, 144)

@@ -30,6 +30,7 @@ type config struct {
 	quick         bool
 	settle        bool
 	bounds        bool
+	hitReplays    int // hit ratio: caches per cell of a contender whose figures vary from cache to cache
 
 	stampedeRounds, stampedeCallers int
 }
@@ -72,6 +73,7 @@ func parseFlags() (config, modes, error) {
 		readme     = flag.String("readme", "", "with -replot: rewrite the headline table of this README between its markers")
 		settleFlag = flag.Bool("settle", true, "hitratio: settle caches that evict in deferred maintenance after every write (false shows how far past their capacity they run)")
 		bounds     = flag.Bool("bounds", true, "hitratio: add the reference policies to every cell: Belady's clairvoyant bound, perfect LFU, and A0 on the Zipf streams")
+		hitReplays = flag.Int("hit-replays", 5, "hitratio: replays, each in a new cache, averaged per cell for contenders whose hit ratio varies from cache to cache (otter, theine, ristretto)")
 		rcK        = flag.Int("ringcache-k", 0, "ringcache's Config.K (0: its default)")
 		rcHint     = flag.Bool("ringcache-size-hint", true, "tell ringcache the entry size (Config.AvgEntrySize) where a workload's entries all have one size")
 		cpuProfile = flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
@@ -85,7 +87,7 @@ func parseFlags() (config, modes, error) {
 		keys: *keys, streamLen: 1 << 22, zipfS: *zipfS, duration: *duration, rounds: *rounds, gcRun: *gcRun,
 		budget: *budget, synthKeys: *synthKeys, synthRequests: *synthReqs, smoke: *smoke, quick: *quick && !*smoke,
 		stampedeRounds: 20, stampedeCallers: 1000, settle: *settleFlag,
-		bounds: *bounds,
+		bounds: *bounds, hitReplays: max(*hitReplays, 1),
 	}
 	for _, w := range strings.Split(*workloads, ",") {
 		switch w = strings.TrimSpace(w); w {
@@ -119,13 +121,13 @@ func parseFlags() (config, modes, error) {
 		cfg.keys, cfg.duration, cfg.rounds = 200_000, 150*time.Millisecond, 1
 		cfg.gcEntries, cfg.gcRun, cfg.budget = []int{500_000}, time.Second, 32<<20
 		cfg.synthKeys, cfg.synthRequests, cfg.traceLimit = 200_000, 200_000, 200_000
-		cfg.stampedeRounds = 5
+		cfg.stampedeRounds, cfg.hitReplays = 5, min(cfg.hitReplays, 2)
 	}
 	if cfg.smoke {
 		cfg.keys, cfg.streamLen, cfg.duration, cfg.rounds = 20_000, 1<<16, 100*time.Millisecond, 1
 		cfg.gcEntries, cfg.gcRun, cfg.budget = []int{20_000}, 200*time.Millisecond, 4<<20
 		cfg.synthKeys, cfg.synthRequests, cfg.traceLimit = 20_000, 20_000, 20_000
-		cfg.stampedeRounds, cfg.stampedeCallers = 2, 100
+		cfg.stampedeRounds, cfg.stampedeCallers, cfg.hitReplays = 2, 100, 1
 	}
 
 	return cfg, m, nil

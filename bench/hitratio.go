@@ -21,6 +21,10 @@ type hitRow struct {
 	// MaxHeld is the most entries the cache reported holding during the
 	// replay (sampled), or 0 where the cache does not count them.
 	MaxHeld int `json:",omitempty"`
+	// Replays is how many caches the cell's HitRatio is the mean of
+	// (absent: one), and Spread their highest ratio less their lowest.
+	Replays int     `json:",omitempty"`
+	Spread  float64 `json:",omitempty"`
 	Note    string
 	// Bound marks a reference policy (bounds.go), not a cache.
 	Bound bool `json:",omitempty"`
@@ -142,23 +146,50 @@ func runHitRatio(cfg config, cs []contenders.Contender, progress func(string)) (
 			for _, c := range cs {
 				progress(fmt.Sprintf("hit ratio: %s at %d entries, %s", st.name, capacity, c.Name))
 				row := hitRow{Contender: c.Name, Stream: st.name, Capacity: capacity}
-				cache, err := build(c, capacity, 8+replayValueLen)
-				if err != nil {
-					row.HitRatio, row.Note = -1, "n/a: "+err.Error()
-					rows = append(rows, row)
-					continue
+				replays := 1
+				if c.Varies {
+					replays = cfg.hitReplays
 				}
-				row.HitRatio, row.MaxHeld = replay(cache, st.requests, value, cfg.settle)
+				ratios := make([]float64, 0, replays)
+				for range replays {
+					cache, err := build(c, capacity, 8+replayValueLen)
+					if err != nil {
+						row.Note = "n/a: " + err.Error()
+						break
+					}
+					ratio, held := replay(cache, st.requests, value, cfg.settle)
+					cache.Close()
+					ratios = append(ratios, ratio)
+					row.MaxHeld = max(row.MaxHeld, held)
+				}
+				row.summarize(ratios)
 				if row.MaxHeld > capacity+capacity/20 {
 					row.Note = fmt.Sprintf("held up to %d entries", row.MaxHeld)
 				}
 				rows = append(rows, row)
-				cache.Close()
 			}
 			runtime.GC()
 		}
 	}
 	return rows, nil
+}
+
+// summarize sets the row's HitRatio to the mean of ratios, one per
+// cache replayed, with their count and spread when there are several;
+// with none (the cache could not be built) it is -1, n/a.
+func (h *hitRow) summarize(ratios []float64) {
+	if len(ratios) == 0 {
+		h.HitRatio = -1
+		return
+	}
+	sum, lo, hi := 0.0, ratios[0], ratios[0]
+	for _, r := range ratios {
+		sum, lo, hi = sum+r, min(lo, r), max(hi, r)
+	}
+	h.HitRatio = sum / float64(len(ratios))
+	if len(ratios) > 1 {
+		h.Replays, h.Spread = len(ratios), hi-lo
+	}
 }
 
 // replay returns the hit ratio in percent and the most entries c held.

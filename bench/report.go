@@ -169,6 +169,29 @@ func ratio(vals map[string]float64, higherBetter bool) string {
 	return fmt.Sprintf("%.2fx", best/rc)
 }
 
+// replaysNote says which caches' cells are means of several replays, and
+// how far apart the replays of the widest cell were; "" if none are.
+func replaysNote(rows []hitRow) string {
+	var averaged []string
+	var widest hitRow
+	for _, h := range rows {
+		if h.Replays < 2 {
+			continue
+		}
+		if !slices.Contains(averaged, h.Contender) {
+			averaged = append(averaged, h.Contender)
+		}
+		if h.Spread > widest.Spread {
+			widest = h
+		}
+	}
+	if len(averaged) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" The hit ratios of %s on the same requests differ from one cache to the next (they seed their hashes anew in each cache, and ristretto samples its victims at random): each of their cells is the mean of %d caches (results.json has each cell's spread; the widest, %s at %s @ %d, spans %.2f points).",
+		strings.Join(averaged, ", "), widest.Replays, widest.Contender, widest.Stream, widest.Capacity, widest.Spread)
+}
+
 // rowNotes lists the rows' notes, in order; note returns "" for a row
 // without one.
 func rowNotes[T any](rows []T, note func(T) string) []string {
@@ -238,6 +261,7 @@ func (r *results) hitTable(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "## Hit ratio (%%, higher is better)\n\n![hit ratio](hitratio.png)\n\n")
 	fmt.Fprintf(b, "Each request is a Get, and on a miss a Set of a %d-byte value under its 8-byte key. Capacities are in entries; byte caches are calibrated to hold that many, or n/a where they cannot be made that small. ringcache is told the entry size (Config.AvgEntrySize, as its docs advise); with its default hint of 128 bytes its figures differ (docs/admission.md). Caches that evict in deferred maintenance are settled after every write.", replayValueLen)
+	b.WriteString(replaysNote(r.HitRatio))
 	if len(bs) > 0 {
 		fmt.Fprintf(b, " The last columns are reference policies, not caches (bench/bounds.go): %s sees the future and bounds every cache; %s, on the Zipf streams, knows every key's odds and keeps the likeliest, the best a cache can do without seeing the future; %s counts every request of every key exactly, in unbounded memory: learning the odds from the past as well as it can be done.", beladyName, a0Name, perfectLFUName)
 	}

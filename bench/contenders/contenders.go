@@ -46,6 +46,11 @@ type Contender struct {
 	// such a hint (ringcache's AvgEntrySize); workloads whose entries all
 	// have one size (hit ratio, insert-only throughput) use it where set.
 	Sized func(budget int64, entrySize int) (Cache, error)
+	// Varies is true for caches whose hit ratio on one request sequence
+	// differs from one instance to the next: each seeds its hashes anew
+	// (otter, theine, and ristretto, which also samples its victims from
+	// a map's random order). The hit-ratio workload averages several.
+	Varies bool
 }
 
 // BytesFor returns how to build c at a byte budget for entries of
@@ -66,9 +71,9 @@ func All(rc RingcacheOptions) []Contender {
 		{Name: "freecache", ByteCache: true, MinBytes: 512 << 10, ByBytes: newFreecache},
 		{Name: "fastcache", ByteCache: true, MinBytes: 32 << 20, ByBytes: newFastcache},
 		{Name: "bigcache", ByteCache: true, MinBytes: 1 << 20, ByBytes: newBigcache},
-		{Name: "ristretto", ByCount: newRistrettoCount, ByBytes: newRistrettoBytes},
-		{Name: "otter", ByCount: newOtterCount, ByBytes: newOtterBytes},
-		{Name: "theine", ByCount: newTheineCount, ByBytes: newTheineBytes},
+		{Name: "ristretto", ByCount: newRistrettoCount, ByBytes: newRistrettoBytes, Varies: true},
+		{Name: "otter", ByCount: newOtterCount, ByBytes: newOtterBytes, Varies: true},
+		{Name: "theine", ByCount: newTheineCount, ByBytes: newTheineBytes, Varies: true},
 		{Name: "golang-lru", ByCount: newLRU, ByBytes: nil},
 	}
 }
