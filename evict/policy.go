@@ -94,10 +94,10 @@ func NewLRUK(k, entries int, sketchWords, historyWords []uint64, historyHashes i
 
 func historyPerGeneration(entries int) int { return 2 * max(entries, 64) }
 
-// mix spreads a key hash over all 64 bits again. A shard sees only keys
-// whose hashes share their top bits (they picked the shard) and whose low
-// bits cluster by index slot; the sketch and the ghost filter index by
-// both halves, so unmixed they would use a fraction of their memory.
+// mix spreads a key's 32-bit hash over 64 bits. The sketch and the
+// history index by both halves, and a shard's keys differ only in the
+// low bits of their hashes (the top bits picked the shard), so unmixed
+// they would use a fraction of their memory.
 func mix(h uint64) uint64 {
 	h ^= h >> 29
 	h *= 0xBF58476D1CE4E5B9
@@ -107,7 +107,10 @@ func mix(h uint64) uint64 {
 // Kind returns the policy's kind.
 func (p *Policy) Kind() Kind { return p.kind }
 
-// Read records a read of the key with hash h, a hit or a miss. A missed
+// Read records a read of the key with hash h, a hit or a miss. The policy
+// knows a key by the low 32 bits of its hash, in which a shard's keys
+// differ (the top bits picked the shard), so that a Tuner's models can
+// keep a key in four bytes and still read its history. A missed
 // key's first read in a while enters the history only; later reads, and
 // every read of a cached key (it has been read or written before), count
 // in the sketch. Skipping the history on hits saves a cache line on the
@@ -116,7 +119,7 @@ func (p *Policy) Read(h uint64, hit bool) {
 	if p.kind != LRUK {
 		return
 	}
-	if m := mix(h); hit || p.history.HasHash(m) {
+	if m := mix(uint64(uint32(h))); hit || p.history.HasHash(m) {
 		p.sketch.Increment(m)
 	} else {
 		p.history.AddHash(m)
@@ -128,7 +131,7 @@ func (p *Policy) Reads(h uint64) int {
 	if p.kind != LRUK {
 		return 0
 	}
-	m := mix(h)
+	m := mix(uint64(uint32(h)))
 	n := p.sketch.Estimate(m)
 	if p.history.HasHash(m) {
 		n++
@@ -179,7 +182,7 @@ func (p *Policy) Admit(candidate, victim uint64) bool { return p.Reads(candidate
 // when main is full (0 under FIFO).
 func (p *Policy) K() int { return p.k }
 
-// SetK sets the reads Eligible asks for, at least 1; a KClimber decides
+// SetK sets the reads Eligible asks for, at least 1; a Tuner decides
 // them. FIFO ignores it.
 func (p *Policy) SetK(k int) {
 	if p.kind == LRUK {

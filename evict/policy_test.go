@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func newLRUK(t *testing.T, k, entries int) *Policy {
+func newLRUK(t testing.TB, k, entries int) *Policy {
 	t.Helper()
 	sw, hw, hh := LRUKMemory(entries)
 	p, err := NewLRUK(k, entries, make([]uint64, sw), make([]uint64, hw), hh)
@@ -52,12 +52,12 @@ func TestSketchAgesAfterItsSample(t *testing.T) {
 
 func TestLRUKEligibility(t *testing.T) {
 	p := newLRUK(t, 2, 1000)
-	const h = 0xabcdef0123456789
+	var h uint64 = 0xabcdef0123456789
 	require.Equal(t, 0, p.Reads(h))
 	require.False(t, p.Eligible(h))
 	p.Read(h, false)
 	require.Equal(t, 1, p.Reads(h), "a first read enters the history only")
-	require.Equal(t, 0, p.sketch.Estimate(mix(h)), "one-hit wonders stay out of the sketch")
+	require.Equal(t, 0, p.sketch.Estimate(mix(uint64(uint32(h)))), "one-hit wonders stay out of the sketch")
 	require.False(t, p.Eligible(h), "one read is short of K = 2")
 	p.Read(h, false)
 	require.Equal(t, 2, p.Reads(h))
@@ -104,63 +104,8 @@ func TestClockCounters(t *testing.T) {
 	fifo.Reset()
 }
 
-func TestWindowClimberFollowsTheHitRatio(t *testing.T) {
-	const period, size = 100, 1600 // first step: 100 bytes
-	w := NewWindowClimber(period, size)
-	// feed runs one period at the given hit ratio (in percent) and returns
-	// the climber's decision.
-	feed := func(ratio int) int {
-		d := 0
-		for i := range period {
-			if got := w.Sample(i < ratio); got != 0 {
-				require.Equal(t, period-1, i, "decisions come only at the end of a period")
-				d = got
-			}
-		}
-		return d
-	}
-	require.Equal(t, 100, feed(50), "a rise from nothing keeps growing by a full step (and restarts the step)")
-	require.Equal(t, 100, feed(52), "a small rise keeps the direction")
-	require.Equal(t, -90, feed(51), "a fall reverses it, with the step decayed by 10%")
-	require.Equal(t, 81, feed(50), "another fall reverses again")
-	require.Equal(t, 0, feed(50), "no change: stay")
-	require.Equal(t, -72, feed(40), "a fall of 10 points reverses the last step...")
-	require.Equal(t, -100, feed(41), "...and restarts the step at full length")
-}
-
-func TestKClimberFollowsTheHitRatio(t *testing.T) {
-	const period = 100
-	c := NewKClimber(period, 3)
-	require.Equal(t, 6, c.Max(), "K climbs up to twice where it starts")
-	k := 3
-	// feed runs one period at the given hit ratio (in percent) and returns
-	// the K in use after it.
-	feed := func(ratio int) int {
-		for i := range period {
-			next := c.Sample(i < ratio, k)
-			if i < period-1 {
-				require.Equal(t, k, next, "K moves only at the end of a period")
-			}
-			k = next
-		}
-		return k
-	}
-	require.Equal(t, 4, feed(50), "a rise from nothing raises K")
-	require.Equal(t, 5, feed(50), "no fall keeps the direction")
-	require.Equal(t, 4, feed(49), "a fall reverses it")
-	require.Equal(t, 3, feed(60), "a rise keeps the new direction")
-	require.Equal(t, 2, feed(61))
-	require.Equal(t, 1, feed(62))
-	require.Equal(t, 1, feed(63), "K stays at least 1")
-	require.Equal(t, 2, feed(10), "a fall reverses it upward")
-	for range 10 {
-		feed(70)
-	}
-	require.Equal(t, 6, k, "and no higher than its maximum")
-
+func TestFIFOHasNoK(t *testing.T) {
 	p := NewFIFO()
 	p.SetK(5)
 	require.Equal(t, 0, p.K(), "FIFO has no K")
-	c = NewKClimber(1, 12)
-	require.Equal(t, MaxK, c.Max(), "a K past what a history can show would shut main")
 }

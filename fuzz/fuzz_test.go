@@ -35,7 +35,7 @@ func FuzzShard(f *testing.F) {
 			K:          1 + int(data[0]>>2&1),
 		}
 		if data[0]&0x80 != 0 {
-			o.ClimbPeriod = 3
+			o.TunePeriod = 3
 		}
 		size := 1024 << (data[0] % 4) // 1 to 8 KiB
 		clock := ttl.NewManualClock()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/ringcache/ringcache"
@@ -24,6 +25,7 @@ type engine interface {
 	bytesUsed() int
 	capacity() int
 	maxPayload() int
+	maxKey() int
 }
 
 // modelEntry is what the model knows of a key: the value last written and
@@ -89,9 +91,9 @@ func run(data []byte, e engine, clock *ttl.Clock) error {
 			}
 			value := valueFor(step, n)
 			err = e.set(key, value, d)
-			switch tooLarge := len(key)+len(value) > e.maxPayload(); {
+			switch tooLarge := tooLarge(e, key, value); {
 			case tooLarge || err != nil:
-				if err := wantError(tooLarge, err); err != nil {
+				if err := wantError(e, key, value, err); err != nil {
 					return fmt.Errorf("step %d: set of %d bytes: %w", step, len(key)+len(value), err)
 				}
 			default:
@@ -161,9 +163,9 @@ func run(data []byte, e engine, clock *ttl.Clock) error {
 				d := time.Duration(in.byte()) * time.Millisecond
 				value := valueFor(step, int(b))
 				stored, err := f.fill(key, value, d, l.gen)
-				switch tooLarge := len(key)+len(value) > e.maxPayload(); {
+				switch tooLarge := tooLarge(e, key, value); {
 				case tooLarge || err != nil:
-					if err := wantError(tooLarge, err); err != nil {
+					if err := wantError(e, key, value, err); err != nil {
 						return fmt.Errorf("step %d: fill of %d bytes: %w", step, len(key)+len(value), err)
 					}
 				case stored && l.overtaken:
@@ -180,13 +182,26 @@ func run(data []byte, e engine, clock *ttl.Clock) error {
 	return nil
 }
 
-// wantError checks the error of a write: ErrEntryTooLarge for an entry
-// over the limit, none otherwise.
-func wantError(tooLarge bool, err error) error {
+// tooLarge reports whether e must refuse a write of key and value: the
+// key is over its key limit or the entry over its payload limit.
+func tooLarge(e engine, key, value []byte) bool {
+	return len(key) > e.maxKey() || len(key)+len(value) > e.maxPayload()
+}
+
+// wantError checks the error of a write of key and value: ErrKeyTooLarge
+// for a key over e's key limit, ErrEntryTooLarge for an entry over its
+// payload limit, none otherwise.
+func wantError(e engine, key, value []byte, err error) error {
 	switch {
-	case tooLarge && !errors.Is(err, ringcache.ErrEntryTooLarge):
-		return fmt.Errorf("got %v, want ErrEntryTooLarge", err)
-	case !tooLarge && err != nil:
+	case len(key) > e.maxKey():
+		if !errors.Is(err, ringcache.ErrKeyTooLarge) {
+			return fmt.Errorf("got %v for a key of %d bytes, want ErrKeyTooLarge", err, len(key))
+		}
+	case len(key)+len(value) > e.maxPayload():
+		if !errors.Is(err, ringcache.ErrEntryTooLarge) {
+			return fmt.Errorf("got %v, want ErrEntryTooLarge", err)
+		}
+	case err != nil:
 		return fmt.Errorf("unexpected error: %w", err)
 	}
 	return nil
@@ -285,6 +300,9 @@ func (e *shardEngine) bytesUsed() int  { return int(e.s.Stats().BytesUsed) }
 func (e *shardEngine) capacity() int   { return e.size }
 func (e *shardEngine) maxPayload() int { return e.s.MaxPayload() }
 
+// maxKey: a shard has no limit of its own on keys, only on entries.
+func (e *shardEngine) maxKey() int { return math.MaxInt }
+
 type cacheEngine struct {
 	c *ringcache.Cache
 }
@@ -299,6 +317,7 @@ func (e cacheEngine) check() error                           { return e.c.Check(
 func (e cacheEngine) bytesUsed() int                         { return int(e.c.Stats().BytesUsed) }
 func (e cacheEngine) capacity() int                          { return int(e.c.Stats().Capacity) }
 func (e cacheEngine) maxPayload() int                        { return e.c.MaxEntrySize() }
+func (e cacheEngine) maxKey() int                            { return e.c.MaxKeySize() }
 
 // getOverKey reads k with the key in dst's spare capacity, as a caller
 // reusing one buffer for both does: the read must neither change the key

@@ -19,14 +19,6 @@ import (
 // starts a fresh history over its new memory; the entries and their
 // CLOCK bits stay.
 
-// minClimbPeriod is the fewest reads on which a climber compares hit
-// ratios by default. Ten cache-fulls, Caffeine's sample, is too few in a
-// small shard: over 1,000 reads at a hit ratio near one half, the change
-// between two periods has a spread of about 2 points from sampling
-// alone, more than one step of the window moves it, and the climbers
-// walked at random (docs/admission.md). Over 10,000 it is 0.7 points.
-const minClimbPeriod = 10_000
-
 const (
 	// The thresholds of plannedEntries. The gap between its two
 	// triggers is the hysteresis: a balanced shard meets neither.
@@ -127,6 +119,7 @@ func (s *Shard) bindTail(l Layout) error {
 			return err
 		}
 	}
+	tuner := take(l.TunerWords)
 	s.policy = policy
 	at := len(s.words) - len(words) // the index is what remains
 	s.slots = take(l.Slots)
@@ -136,12 +129,7 @@ func (s *Shard) bindTail(l Layout) error {
 	s.maxLive = l.Slots * loadNum / loadDen
 	total := len(s.ringMem)
 	s.resizeStep = max(total/resizeSteps, 1)
-	period := s.opts.ClimbPeriod
-	if period <= 0 {
-		period = max(10*s.maxLive, minClimbPeriod)
-	}
-	s.climber = evict.NewWindowClimber(period, total)
-	s.kClimber = evict.NewKClimber(period, s.opts.K)
+	s.tuner = evict.NewTuner(tuner, l.Entries, s.opts.K, s.opts.TunePeriod)
 	s.sizeProbation()
 	return nil
 }

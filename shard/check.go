@@ -46,6 +46,9 @@ func (s *Shard) Check() error {
 	if err := s.checkLayout(); err != nil {
 		return err
 	}
+	if err := s.tuner.Check(); err != nil {
+		return err
+	}
 	for r := range s.rings {
 		ring := &s.rings[r]
 		if ring.Size() > 0 && unsafe.SliceData(ring.Bytes(0, 0)) != &s.mem[s.base(r)] {
@@ -136,14 +139,14 @@ func (s *Shard) checkLayout() error {
 		return fmt.Errorf("shard: rings of %d and %d bytes in %d ring bytes", s.rings[probation].Size(), s.rings[mainRing].Size(), ring)
 	case ring != ringBytes(len(s.mem), s.tail.tailBytes()):
 		return fmt.Errorf("shard: %d ring bytes beside a %d-byte tail in %d", ring, s.tail.tailBytes(), len(s.mem))
-	case at != int64(tailStart+s.tail.SketchWords+s.tail.HistoryWords) || at+int64(len(s.slots)) != int64(len(s.words)) || len(s.slots) != s.tail.Slots:
-		return fmt.Errorf("shard: an index of %d slots at word %d, not the planned %d after %d policy words from %d", len(s.slots), at, s.tail.Slots, s.tail.SketchWords+s.tail.HistoryWords, tailStart)
+	case at != int64(tailStart+s.tail.SketchWords+s.tail.HistoryWords+s.tail.TunerWords) || at+int64(len(s.slots)) != int64(len(s.words)) || len(s.slots) != s.tail.Slots:
+		return fmt.Errorf("shard: an index of %d slots at word %d, not the planned %d after %d policy words from %d", len(s.slots), at, s.tail.Slots, s.tail.SketchWords+s.tail.HistoryWords+s.tail.TunerWords, tailStart)
 	case s.maxLive != s.tail.Slots*loadNum/loadDen || s.maxLive < s.tail.Entries:
 		return fmt.Errorf("shard: %d live entries allowed by %d slots planned for %d entries", s.maxLive, s.tail.Slots, s.tail.Entries)
 	case s.maxProb != s.probEntries(s.split()):
 		return fmt.Errorf("shard: probation allowed %d entries, its share is %d", s.maxProb, s.probEntries(s.split()))
-	case s.policy.Kind() == evict.LRUK && (s.policy.K() < 1 || s.policy.K() > s.kClimber.Max()):
-		return fmt.Errorf("shard: K %d outside [1, %d]", s.policy.K(), s.kClimber.Max())
+	case s.policy.Kind() == evict.LRUK && (s.policy.K() < 1 || s.policy.K() > evict.MaxK):
+		return fmt.Errorf("shard: K %d outside [1, %d]", s.policy.K(), evict.MaxK)
 	case s.policy.Kind() == evict.LRUK && (s.targetProb < shareLo || s.targetProb > shareHi):
 		return fmt.Errorf("shard: probation's target of %d bytes outside [%d, %d]", s.targetProb, shareLo, shareHi)
 	}

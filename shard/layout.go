@@ -11,12 +11,6 @@ const (
 	// A single entry may take at most a quarter of the main ring, so that
 	// one large write cannot wipe out the shard.
 	maxRecordShare = 4
-	// probationShare sets the probation ring's starting size under LRU-K:
-	// 1/probationShare of the ring bytes, and of the entries, near the 1%
-	// window W-TinyLFU's authors recommend; the climber moves it from there
-	// (docs/admission.md says why 2%). Entries larger than half the
-	// probation ring go straight to main.
-	probationShare = 50
 )
 
 // Ring indexes: new entries wait in probation under LRU-K; main holds the
@@ -36,6 +30,7 @@ const MinSize = 1024
 // size of its entries (see replan).
 type Layout struct {
 	Slots, SketchWords, HistoryWords, HistoryHashes int
+	TunerWords                                      int
 	Probation, Main                                 int // ring bytes
 	Entries                                         int // the index's planned entries
 }
@@ -57,7 +52,9 @@ func PlanLayout(size int, o Options) Layout {
 	l := planTail(size, size/perEntry(HeaderSize+max(o.AvgPayload, 1), o.Policy), o.Policy)
 	ring := ringBytes(size, l.tailBytes())
 	if o.Policy == evict.LRUK {
-		l.Probation = ring / probationShare
+		// The tuner moves probation from its starting share; entries
+		// larger than half of it go straight to main.
+		l.Probation = ring * evict.StartShare / 100
 	}
 	l.Main = ring - l.Probation
 	return l
@@ -74,11 +71,16 @@ func planTail(size, entries int, kind evict.Kind) Layout {
 		// The sketch's floor is for shards of some size; in tiny ones it
 		// may take an eighth of the memory at most.
 		l.SketchWords = min(l.SketchWords, max(size/64, 8))
+		// Likewise the tuner's models: a tiny shard gets smaller ones,
+		// or none.
+		l.TunerWords = min(evict.TunerWords(entries), size/64)
 	}
 	return l
 }
 
-func (l Layout) tailBytes() int { return slotSize * (l.Slots + l.SketchWords + l.HistoryWords) }
+func (l Layout) tailBytes() int {
+	return slotSize * (l.Slots + l.SketchWords + l.HistoryWords + l.TunerWords)
+}
 
 // ringBytes is what the rings of a shard of size bytes get beside a tail
 // of tail bytes.

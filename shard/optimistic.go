@@ -280,8 +280,8 @@ func (s *Shard) applyRead(h, slot uint64) {
 			break
 		}
 	}
+	s.tune(h)
 	s.policy.Read(h, true)
-	s.climb(true)
 }
 
 // Missed counts a miss Get found, for a caller that answers with it, and
@@ -294,6 +294,6 @@ func (s *Shard) Missed(h uint64) {
 	}
 	s.drainNotes()
 	s.stats.Misses++
+	s.tune(h)
 	s.policy.Read(h, false)
-	s.climb(false)
 }

@@ -77,7 +77,7 @@ func checksumOK(key, v []byte) bool {
 func TestGetRacingWritersReturnsOnlyWholeValues(t *testing.T) {
 	for _, policy := range []evict.Kind{evict.LRUK, evict.FIFO} {
 		t.Run(policy.String(), func(t *testing.T) {
-			s := mappedShard(t, 64<<10, Options{AvgPayload: 96, Policy: policy, K: 2, ClimbPeriod: 64})
+			s := mappedShard(t, 64<<10, Options{AvgPayload: 96, Policy: policy, K: 2, TunePeriod: 64})
 			const keys = 512
 			key := func(i int) []byte { return fmt.Appendf(nil, "key-%d", i) }
 			var stop atomic.Bool

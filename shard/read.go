@@ -32,7 +32,7 @@ func (s *Shard) Read(h uint64, key []byte, now int64, fn func(value []byte, fram
 			setMeta(b, s.policy.Hit(hd.flags))
 		}
 	}
-	s.climb(ok)
+	s.tune(h)
 	switch {
 	case !ok:
 		s.stats.Misses++

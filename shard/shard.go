@@ -35,12 +35,11 @@ type Options struct {
 	Policy evict.Kind
 	// K is LRU-K's number of recent reads that earns main.
 	K int
-	// ClimbPeriod is the number of reads between the hill climbers'
-	// decisions on probation's size and K; zero or less means ten times
-	// the entries the shard can index, and at least minClimbPeriod (10,000).
-	// Small values are for tests and fuzzing: they keep the boundary
-	// between the rings moving.
-	ClimbPeriod int
+	// TunePeriod is the number of reads the tuner's models see between
+	// its choices of probation's size and K (evict.Tuner); zero or less
+	// means one choice per 5,000 reads of the shard. Small values are for
+	// tests and fuzzing: they keep the boundary between the rings moving.
+	TunePeriod int
 	// FrameHead is how many leading bytes of a framed value Get hands
 	// back in Seen.Head rather than in dst (at most MaxFrameHead).
 	FrameHead int
@@ -93,12 +92,11 @@ type Shard struct {
 	policy            *evict.Policy
 	stats             Stats
 	// ringMem is the memory of both rings; probation takes its first
-	// split() bytes and main the rest. Under LRU-K the climber sets a
+	// split() bytes and main the rest. Under LRU-K the tuner sets a
 	// target size for probation, and resize moves the boundary toward it
 	// whenever both rings allow.
 	ringMem    []byte
-	climber    evict.WindowClimber
-	kClimber   evict.KClimber
+	tuner      evict.Tuner
 	targetProb int
 	resizeStep int
 	// shrinkWaits counts writes since probation last shrank while a

@@ -297,18 +297,14 @@ func (s *Shard) writeFillers(b []byte) {
 	}
 }
 
-// climb feeds a read to the climbers: the window's moves the target, and
-// K's sets the policy's K. They start at the shard's first eviction:
-// until then the hit ratio rises because the shard fills, which says
-// nothing of the window or K, and a climber that took it for a signal
-// would grow probation for nothing (docs/admission.md).
-func (s *Shard) climb(hit bool) {
-	if s.policy.Kind() != evict.LRUK || s.stats.Evictions == 0 {
+// tune feeds a read of the key with hash h to the tuner, before the
+// policy counts it, and applies the tuner's choice when it makes one: K
+// for the policy, and probation's target share of the ring bytes.
+func (s *Shard) tune(h uint64) {
+	if s.policy.Kind() != evict.LRUK || !s.tuner.Sample(h, s.policy) {
 		return
 	}
-	if d := s.climber.Sample(hit); d != 0 {
-		lo, hi := s.probBounds()
-		s.targetProb = min(max(s.targetProb+d, lo), hi)
-	}
-	s.policy.SetK(s.kClimber.Sample(hit, s.policy.K()))
+	s.policy.SetK(s.tuner.K())
+	lo, hi := s.probBounds()
+	s.targetProb = min(max(len(s.ringMem)*s.tuner.Share()/100, lo), hi)
 }

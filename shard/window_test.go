@@ -31,7 +31,7 @@ func TestProbationGrowsInAFullShard(t *testing.T) {
 	for _, payload := range []int{28, 40, 100} {
 		s := &Shard{}
 		// The climber stays out of it: the test moves the target itself.
-		require.NoError(t, s.Init(make([]byte, 64<<10), Options{AvgPayload: payload, Policy: evict.LRUK, K: 2, ClimbPeriod: 1 << 30}))
+		require.NoError(t, s.Init(make([]byte, 64<<10), Options{AvgPayload: payload, Policy: evict.LRUK, K: 2, TunePeriod: 1 << 30}))
 		value := strings.Repeat("v", payload-8)
 		rng := rand.New(rand.NewPCG(uint64(payload), 1))
 		m, p := &s.rings[mainRing], &s.rings[probation]
@@ -60,7 +60,7 @@ func TestProbationGrowsInAFullShard(t *testing.T) {
 func TestTheLeastProbationStillTakesNewKeys(t *testing.T) {
 	const payload = 40
 	s := &Shard{}
-	require.NoError(t, s.Init(make([]byte, 8<<10), Options{AvgPayload: payload, Policy: evict.LRUK, K: 2, ClimbPeriod: 1 << 30}))
+	require.NoError(t, s.Init(make([]byte, 8<<10), Options{AvgPayload: payload, Policy: evict.LRUK, K: 2, TunePeriod: 1 << 30}))
 	require.Less(t, s.maxLive, 200, "a shard of about a hundred entries")
 	value := strings.Repeat("v", payload-8)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -87,24 +87,31 @@ func TestTheLeastProbationStillTakesNewKeys(t *testing.T) {
 	}
 }
 
-// A small shard's climbers compare hit ratios over at least
-// minClimbPeriod reads, not ten shard-fulls: over a thousand reads the
-// sampling noise alone outweighed a step, and they walked at random.
-func TestSmallShardsClimbOnLargeSamples(t *testing.T) {
+// The tuner's choices reach the shard: K goes to the policy, and the
+// window's share to probation's target, within its bounds. Keys read
+// again a few new keys after their first read want the quarter window:
+// the target must get there.
+func TestTheShardTakesTheTunersChoices(t *testing.T) {
 	s := &Shard{}
-	require.NoError(t, s.Init(make([]byte, 8<<10), Options{AvgPayload: 40, Policy: evict.LRUK, K: 3}))
-	require.Less(t, 10*s.maxLive, minClimbPeriod, "ten shard-fulls must be the smaller sample for the test to mean anything")
+	require.NoError(t, s.Init(make([]byte, 64<<10), Options{AvgPayload: 40, Policy: evict.LRUK, K: 3, TunePeriod: 20}))
+	start := s.targetProb
 	value := strings.Repeat("v", 32)
-	for i := 0; s.Stats().Evictions == 0; i++ {
-		k := fmt.Sprint("k", i)
-		require.NoError(t, s.Set(Hash([]byte(k)), []byte(k), []byte(value), 1, ttl.Never, false))
+	read := func(k string) {
+		if _, ok := get(s, k, 1); !ok {
+			require.NoError(t, s.Set(Hash([]byte(k)), []byte(k), []byte(value), 1, ttl.Never, false))
+		}
 	}
-	k := s.policy.K()
-	for i := range minClimbPeriod - 1 {
-		get(s, fmt.Sprint("k", i%200), 1)
+	quarter := len(s.ringMem) * 25 / 100
+	for i := 0; s.targetProb != quarter; i++ {
+		require.Less(t, i, 1_000_000, "the target never reached the quarter window (at %d of %d bytes)", s.targetProb, len(s.ringMem))
+		read(fmt.Sprint("k", i))
+		if i >= 8 {
+			read(fmt.Sprint("k", i-8))
+		}
+		require.Equal(t, s.tuner.K(), s.policy.K())
+		lo, hi := s.probBounds()
+		require.Equal(t, min(max(len(s.ringMem)*s.tuner.Share()/100, lo), hi), s.targetProb)
 	}
-	require.Equal(t, k, s.policy.K(), "K moved before a full sample")
-	get(s, "k0", 1)
-	require.Equal(t, k+1, s.policy.K(), "K moves up at the end of the first sample")
+	require.Greater(t, s.targetProb, start)
 	require.NoError(t, s.Check())
 }
