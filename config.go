@@ -96,9 +96,10 @@ type Config struct {
 	Policy Policy
 
 	// K is the number of recent reads that earns a new key its place in
-	// main under LRUK when main is full, at the start: each shard then
-	// moves it by hill climbing on its hit ratio, between 1 and 2K (at
-	// most 16), since no one K suits every workload (docs/admission.md).
+	// main under LRUK when main is full, at the start: each shard's tuner
+	// then chooses it from six values between 1 and 2K (at most 16) by
+	// simulating them, since no one K suits every workload
+	// (docs/admission.md).
 	// Zero means DefaultK. Reads are Get, GetFunc and GetOrLoad calls,
 	// hits or misses; writes do not count.
 	K int

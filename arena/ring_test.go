@@ -378,8 +378,8 @@ func TestAdjacentRingsTradeBytesInAnyState(t *testing.T) {
 }
 
 // Shrinking an unwrapped ring to end exactly at its tail left the tail at
-// len(buf), outside the ring (found by FuzzShard once the climber moved
-// probation's end every few reads).
+// len(buf), outside the ring (found by FuzzShard once probation's end
+// moved every few reads).
 func TestRingShrinkEndToItsTail(t *testing.T) {
 	m := &ringModel{r: NewRing(make([]byte, 100))}
 	m.put(t, 30)

@@ -16,9 +16,9 @@ import (
 
 // FuzzShard drives one small shard, so that every few operations wrap a
 // ring, evict, promote, or fill the index. The first byte picks the shard's
-// size, its index sizing, its policy, and whether probation's size is
-// climbed every few reads, which moves the boundary between the rings
-// (adoption, fillers) all the time.
+// size, its index sizing, its policy, and whether the tuner chooses
+// probation's size and K every few sampled reads, which moves the
+// boundary between the rings (adoption, fillers) all the time.
 func FuzzShard(f *testing.F) {
 	f.Add([]byte("\x00\x01\x00\x10\x00\x02\x01\x02\x01"))
 	f.Add([]byte("\x07\x00\x03\xff\x03\x01\x04\x10\x20\x06\x04\x30\x02\x04\x04\x03"))

@@ -71,7 +71,7 @@ func checksumOK(key, v []byte) bool {
 // TestGetRacingWritersReturnsOnlyWholeValues runs readers that use Get
 // against writers that overwrite (in place and not), evict, expire,
 // delete, touch and clear, with sizes that swing between small and large
-// so the index is replanned, and a climber period short enough that the
+// so the index is replanned, and a tuner period short enough that the
 // boundary between the rings keeps moving. Every value a reader gets
 // must be a whole value of its key, and the invariants must hold after.
 func TestGetRacingWritersReturnsOnlyWholeValues(t *testing.T) {

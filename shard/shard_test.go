@@ -455,7 +455,7 @@ func TestLRUKLargeEntriesBypassProbation(t *testing.T) {
 func TestProbationShrinkKeepsTheShardFull(t *testing.T) {
 	const payload = 28 // 8-byte keys, 20-byte values
 	s := &Shard{}
-	// The climber stays out of it (a period of a billion reads): the
+	// The tuner stays out of it (a period of a billion reads): the
 	// test moves the target itself.
 	require.NoError(t, s.Init(make([]byte, 32<<10), Options{AvgPayload: payload, Policy: evict.LRUK, K: 2, TunePeriod: 1 << 30}))
 	value := strings.Repeat("v", payload-8)

@@ -3,11 +3,11 @@ package shard
 import "github.com/ringcache/ringcache/evict"
 
 // The window: how the boundary between probation and main moves toward
-// the hill climber's target, in whatever state the two rings are.
+// the tuner's target, in whatever state the two rings are.
 
 const (
-	// Under LRU-K the climber moves probation's size in steps of
-	// 1/resizeSteps of the ring bytes.
+	// Under LRU-K probation's size moves toward the tuner's target in
+	// steps of 1/resizeSteps of the ring bytes.
 	resizeSteps = 64
 	// Probation's size stays between these shares of the ring bytes,
 	// and at least probFloorRecords average records.
@@ -30,7 +30,7 @@ func (s *Shard) probBounds() (lo, hi int) {
 }
 
 // shareBounds returns the least and the most bytes probation may have by
-// its share of the ring bytes alone, which the climber's target always
+// its share of the ring bytes alone, which the tuner's target always
 // lies between.
 func (s *Shard) shareBounds() (lo, hi int) {
 	n := int64(len(s.ringMem))
@@ -46,7 +46,7 @@ func (s *Shard) probEntries(size int) int {
 }
 
 // resize moves the boundary between probation and main one step toward
-// the climber's target, if the rings are in states that allow it.
+// the tuner's target, if the rings are in states that allow it.
 //
 // Probation grows into main's start. When main is not wrapped its oldest
 // entries lie there: those in the way are reclaimed as eviction would

@@ -30,7 +30,7 @@ func request(t *testing.T, s *Shard, rng *rand.Rand, n int, value string) {
 func TestProbationGrowsInAFullShard(t *testing.T) {
 	for _, payload := range []int{28, 40, 100} {
 		s := &Shard{}
-		// The climber stays out of it: the test moves the target itself.
+		// The tuner stays out of it: the test moves the target itself.
 		require.NoError(t, s.Init(make([]byte, 64<<10), Options{AvgPayload: payload, Policy: evict.LRUK, K: 2, TunePeriod: 1 << 30}))
 		value := strings.Repeat("v", payload-8)
 		rng := rand.New(rand.NewPCG(uint64(payload), 1))
