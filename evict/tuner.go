@@ -133,10 +133,12 @@ func NewTuner(words []uint64, entries, k, period int) Tuner {
 	return t
 }
 
-// K returns the K in force.
+// K returns the K in force: the starting one until a choice. It is 0
+// for a tuner that is off, which never chooses.
 func (t *Tuner) K() int { return t.models[t.chosen].k }
 
-// Share returns the window in force, in percent of the shard.
+// Share returns the window in force, in percent of the shard: StartShare
+// until a choice, 0 for a tuner that is off.
 func (t *Tuner) Share() int { return t.models[t.chosen].share }
 
 // Sample feeds a read of the key with hash h to the models, if the key
