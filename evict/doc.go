@@ -2,7 +2,8 @@
 // keeps: LRU-K admission from a probation ring into a CLOCK main ring, and
 // plain FIFO with second chance for comparison. They are pure logic over
 // two bits of metadata in each entry's header and, for LRU-K, a count-min
-// sketch and a rotating Bloom filter in memory the shard provides: no I/O,
+// sketch, a rotating Bloom filter and the tuner's models of the shard (which
+// choose K and the probation window) in memory the shard provides: no I/O,
 // no heap object per entry, no locks (the shard calls them under its own).
 //
 // It is an engine part of ringcache: its API is what the shard needs and
