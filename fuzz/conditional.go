@@ -17,6 +17,7 @@ type extended interface {
 	setIfNewer(key, value []byte, version uint64, d time.Duration) (bool, error)
 	version(key []byte) (uint64, bool)
 	all() (map[string][]byte, error)
+	maxKey() int
 }
 
 // runExtended runs one operation of an extended engine, b picking which,
@@ -36,6 +37,10 @@ func runExtended(x extended, b byte, key []byte, in *input, step int, model map[
 		stored, err := x.setIfAbsent(key, value, d)
 		_, present := live()
 		switch {
+		case len(key) > x.maxKey():
+			if !errors.Is(err, ringcache.ErrKeyTooLarge) {
+				return fmt.Errorf("SetIfAbsent of a %d-byte key: got %v, want ErrKeyTooLarge", len(key), err)
+			}
 		case errors.Is(err, ringcache.ErrEntryTooLarge):
 		case err != nil:
 			return fmt.Errorf("SetIfAbsent: %w", err)
@@ -49,6 +54,10 @@ func runExtended(x extended, b byte, key []byte, in *input, step int, model map[
 		stored, err := x.setIfNewer(key, value, version, d)
 		m, present := live()
 		switch {
+		case len(key) > x.maxKey():
+			if !errors.Is(err, ringcache.ErrKeyTooLarge) {
+				return fmt.Errorf("SetIfNewer of a %d-byte key: got %v, want ErrKeyTooLarge", len(key), err)
+			}
 		case errors.Is(err, ringcache.ErrEntryTooLarge):
 		case err != nil:
 			return fmt.Errorf("SetIfNewer: %w", err)
