@@ -98,7 +98,8 @@ func historyPerGeneration(entries int) int { return 2 * max(entries, 64) }
 // history index by both halves, and a shard's keys differ only in the
 // low bits of their hashes (the top bits picked the shard), so unmixed
 // they would use a fraction of their memory.
-func mix(h uint64) uint64 {
+func mix(key uint32) uint64 {
+	h := uint64(key)
 	h ^= h >> 29
 	h *= 0xBF58476D1CE4E5B9
 	return h ^ h>>32
@@ -119,7 +120,7 @@ func (p *Policy) Read(h uint64, hit bool) {
 	if p.kind != LRUK {
 		return
 	}
-	if m := mix(uint64(uint32(h))); hit || p.history.HasHash(m) {
+	if m := mix(uint32(h)); hit || p.history.HasHash(m) {
 		p.sketch.Increment(m)
 	} else {
 		p.history.AddHash(m)
@@ -131,7 +132,7 @@ func (p *Policy) Reads(h uint64) int {
 	if p.kind != LRUK {
 		return 0
 	}
-	m := mix(uint64(uint32(h)))
+	m := mix(uint32(h))
 	n := p.sketch.Estimate(m)
 	if p.history.HasHash(m) {
 		n++

@@ -57,7 +57,7 @@ func TestLRUKEligibility(t *testing.T) {
 	require.False(t, p.Eligible(h))
 	p.Read(h, false)
 	require.Equal(t, 1, p.Reads(h), "a first read enters the history only")
-	require.Equal(t, 0, p.sketch.Estimate(mix(uint64(uint32(h)))), "one-hit wonders stay out of the sketch")
+	require.Equal(t, 0, p.sketch.Estimate(mix(uint32(h))), "one-hit wonders stay out of the sketch")
 	require.False(t, p.Eligible(h), "one read is short of K = 2")
 	p.Read(h, false)
 	require.Equal(t, 2, p.Reads(h))

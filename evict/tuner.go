@@ -158,6 +158,13 @@ func (t *Tuner) Sample(h uint64, p *Policy) bool {
 		return false
 	}
 	t.reads = 0
+	t.choose()
+	return true
+}
+
+// choose puts in force the settings of the model with the most hits,
+// and ages every model's hits.
+func (t *Tuner) choose() {
 	best := 0
 	for i := range t.n {
 		if t.models[i].hits > t.models[best].hits {
@@ -173,7 +180,6 @@ func (t *Tuner) Sample(h uint64, p *Policy) bool {
 	for i := range t.n {
 		t.models[i].hits *= tunerDecay
 	}
-	return true
 }
 
 func (t *Tuner) key(i int) uint32 { return uint32(t.keys[i/2] >> (32 * (i % 2))) }
@@ -217,8 +223,7 @@ func (t *Tuner) access(i int, key uint32, p *Policy) {
 // settles probation's oldest entry; main is where md's main starts.
 func (t *Tuner) settle(md *model, main int, candidate uint32, p *Policy) {
 	if md.mainLen < t.size-md.win {
-		t.setKey(main+md.mainLen, candidate)
-		md.counts &^= 3 << (2 * md.mainLen)
+		t.setKey(main+md.mainLen, candidate) // its count is zero (Check)
 		md.mainLen++
 		return
 	}

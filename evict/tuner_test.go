@@ -85,6 +85,35 @@ func TestTunerKeepsASmallWindowForAHotSet(t *testing.T) {
 	}
 }
 
+// A model replaces the settings in force only with switchMargin more
+// hits than their model; every choice ages all hits by tunerDecay.
+func TestTunerSwitchesOnlyOnAClearLead(t *testing.T) {
+	x := newTuned(t, 1000, 3, 1)
+	start, rival := x.t.chosen, 0
+	require.NotEqual(t, start, rival)
+	x.t.models[start].hits, x.t.models[rival].hits = 100, 100*(1+switchMargin)
+	x.t.choose()
+	require.Equal(t, start, x.t.chosen, "a lead of exactly the margin is not enough")
+	require.InDelta(t, 100*tunerDecay, x.t.models[start].hits, 1e-9)
+	x.t.models[start].hits, x.t.models[rival].hits = 100, 100*(1+switchMargin)+1
+	x.t.choose()
+	require.Equal(t, rival, x.t.chosen)
+	require.Equal(t, 1, x.t.K())
+	require.Equal(t, StartShare, x.t.Share())
+}
+
+// The models keep 32-bit keys and read histories by them: the policy
+// must know a key by those bits alone.
+func TestThePolicyKnowsAKeyByTheLow32BitsOfItsHash(t *testing.T) {
+	p := newLRUK(t, 2, 1000)
+	h := uint64(0xabcdef01_23456789)
+	for range 3 {
+		p.Read(h, false)
+	}
+	require.Equal(t, 3, p.Reads(h))
+	require.Equal(t, p.Reads(h), p.Reads(uint64(uint32(h))), "a model's 32-bit key must read the same history")
+}
+
 // A shard of 1,600 entries is modelled by models of 16 keys: one key in a
 // hundred is simulated.
 func TestTunerSimulatesOneKeyInRate(t *testing.T) {

@@ -280,8 +280,7 @@ func (s *Shard) applyRead(h, slot uint64) {
 			break
 		}
 	}
-	s.tune(h)
-	s.policy.Read(h, true)
+	s.policyRead(h, true)
 }
 
 // Missed counts a miss Get found, for a caller that answers with it, and
@@ -294,6 +293,5 @@ func (s *Shard) Missed(h uint64) {
 	}
 	s.drainNotes()
 	s.stats.Misses++
-	s.tune(h)
-	s.policy.Read(h, false)
+	s.policyRead(h, false)
 }

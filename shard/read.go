@@ -35,18 +35,16 @@ func (s *Shard) Read(h uint64, key []byte, now int64, fn func(value []byte, fram
 	switch {
 	case !ok:
 		s.stats.Misses++
-		s.tune(h)
-		s.policy.Read(h, false)
+		s.policyRead(h, false)
 	case hd.flags&evict.MetaBits == evict.MetaBits:
 		// Read three times since the ring last passed it: the entry is
 		// as safe as the CLOCK can make it, and more counts in the sketch
 		// would only cost a cache line on the hottest path. The tuner
-		// skips it too, as it does when Get serves it without the lock.
+		// skips it too, as when Get serves it without the lock.
 		s.stats.Hits++
 	default:
 		s.stats.Hits++
-		s.tune(h)
-		s.policy.Read(h, true)
+		s.policyRead(h, true)
 	}
 	return ok, gen
 }

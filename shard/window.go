@@ -297,14 +297,15 @@ func (s *Shard) writeFillers(b []byte) {
 	}
 }
 
-// tune feeds a read of the key with hash h to the tuner, before the
-// policy counts it, and applies the tuner's choice when it makes one: K
-// for the policy, and probation's target share of the ring bytes.
-func (s *Shard) tune(h uint64) {
-	if s.policy.Kind() != evict.LRUK || !s.tuner.Sample(h, s.policy) {
-		return
+// policyRead tells the policy of a read of the key with hash h, a hit or
+// a miss, after the tuner's models, which must see it before the policy
+// counts it; when the tuner makes a choice it applies it: K for the
+// policy, and probation's target share of the ring bytes.
+func (s *Shard) policyRead(h uint64, hit bool) {
+	if s.policy.Kind() == evict.LRUK && s.tuner.Sample(h, s.policy) {
+		s.policy.SetK(s.tuner.K())
+		lo, hi := s.probBounds()
+		s.targetProb = min(max(len(s.ringMem)*s.tuner.Share()/100, lo), hi)
 	}
-	s.policy.SetK(s.tuner.K())
-	lo, hi := s.probBounds()
-	s.targetProb = min(max(len(s.ringMem)*s.tuner.Share()/100, lo), hi)
+	s.policy.Read(h, hit)
 }
